@@ -1,0 +1,58 @@
+#!/bin/sh
+# Run every test against the programs in BUILD (default build/): the C unit
+# tests (TAP) and every bats suite, then print one line "N passed, N failed".
+# Sanitizer reports from any process (handlers spawned by servers included)
+# are collected in one directory; any report is a failed test.
+BUILD=${1:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
+export POSTERN_BUILD="$BUILD"
+san=$(mktemp -d "${TMPDIR:-/tmp}/postern-san.XXXXXX")
+export ASAN_OPTIONS="detect_leaks=1:log_path=$san/asan:abort_on_error=0"
+export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan"
+export POSTERN_SANDIR="$san"
+passed=0
+failed=0
+out=$(mktemp)
+
+count() {
+	p=$(grep -c '^ok ' "$out")
+	f=$(grep -c '^not ok ' "$out")
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for t in "$BUILD"/tests/test-*; do
+	[ -x "$t" ] || continue
+	echo "== $(basename "$t")"
+	"$t" >"$out" 2>&1
+	rc=$?
+	cat "$out"
+	count
+	if [ $rc -ne 0 ] && ! grep -q '^not ok ' "$out"; then
+		echo "not ok - $(basename "$t") exited with status $rc"
+		failed=$((failed + 1))
+	fi
+done
+
+for s in "$top"/tests/*.bats; do
+	[ -f "$s" ] || continue
+	echo "== $(basename "$s")"
+	(cd "$top" && bats --tap "$s") >"$out" 2>&1
+	cat "$out"
+	count
+done
+
+if ls "$san"/* >/dev/null 2>&1; then
+	for r in "$san"/*; do
+		echo "not ok - sanitizer report $(basename "$r")"
+		sed 's/^/# /' "$r"
+		failed=$((failed + 1))
+	done
+else
+	echo "ok - no sanitizer reports"
+	passed=$((passed + 1))
+fi
+rm -rf "$san" "$out"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
