@@ -75,6 +75,9 @@ check: deps
 	$(MAKE) BUILD=build/asan SAN=1 unit
 	sh tests/run-all.sh build/asan
 
+run: deps all
+	BUILD=$(BUILD) sh scripts/run.sh
+
 clean:
 	rm -rf build
 

@@ -44,6 +44,14 @@ void io_init(struct io *io, int fd_in, int fd_out, unsigned timeout_s)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+void io_reset_transport(struct io *io)
+{
+	io->raw_read = fd_read;
+	io->raw_write = fd_write;
+	io->raw_pending = NULL;
+	io->tls = NULL;
+}
+
 int io_flush(struct io *io)
 {
 	size_t off = 0;

@@ -40,6 +40,9 @@ struct io {
 /* Set up io on fds in/out with a timeout in seconds (0 = none). */
 void io_init(struct io *io, int fd_in, int fd_out, unsigned timeout_s);
 
+/* Back to plain read(2)/write(2) (after a failed TLS start). */
+void io_reset_transport(struct io *io);
+
 /* Read one line into buf (NUL-terminated, without its CRLF or LF).
  * Lines longer than max-1 octets: the rest is discarded up to the LF and
  * IO_TOOLONG returned. *len_r gets the length (lines may contain NULs).

@@ -1,0 +1,48 @@
+#!/bin/sh
+# make run: serve every built protocol on 127.0.0.1 through
+# systemd-socket-activate (one process per connection, as systemd does),
+# with examples/postern.conf and state under run/. Ctrl-C stops it all.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+BUILD=${BUILD:-build}
+conf=$top/examples/postern.conf
+mkdir -p run/mail run/queue
+chmod 700 run
+[ -f run/users ] || cp examples/users run/users
+chmod 600 run/users
+
+pids=
+stop() {
+	trap - INT TERM EXIT
+	[ -n "$pids" ] && kill $pids 2>/dev/null
+	wait 2>/dev/null
+	echo
+	echo "postern: stopped"
+	exit 0
+}
+trap stop INT TERM EXIT
+
+# serve PORT NAME PROGRAM ARGS...
+serve() {
+	port=$1 name=$2 prog=$3
+	shift 3
+	if [ ! -x "$BUILD/$prog" ]; then
+		printf '  %-12s 127.0.0.1:%-5s (not built yet)\n' "$name" "$port"
+		return
+	fi
+	POSTERN_LOG=${POSTERN_LOG:-stderr} systemd-socket-activate --accept --inetd \
+		-l "127.0.0.1:$port" "$BUILD/$prog" -c "$conf" "$@" 2>>run/postern.log &
+	pids="$pids $!"
+	printf '  %-12s 127.0.0.1:%s\n' "$name" "$port"
+}
+
+echo "postern: serving from $top (logs in run/postern.log, mail in run/mail/)"
+serve 2525 SMTP postern-smtpd
+serve 1100 POP3 postern-pop3d
+serve 1430 IMAP postern-imapd
+echo "demo users (run/users):"
+sed -n 's/^\([^#][^ ]*\) \(.*\)$/  \1@example.org  password: \2/p' run/users | sed 's/@example.org@/@/'
+echo "try:  swaks --server 127.0.0.1:2525 --to alice@example.org"
+echo "Ctrl-C to stop."
+wait
