@@ -33,6 +33,7 @@ LIBA := $(BUILD)/libpostern.a
 
 PROGRAMS :=
 include $(sort $(wildcard handlers/*.mk mail/*.mk))
+include units/units.mk
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
@@ -40,8 +41,8 @@ TEST_HELPER_SRCS := $(sort $(wildcard tests/helpers/*.c))
 TEST_HELPERS := $(TEST_HELPER_SRCS:tests/helpers/%.c=$(BUILD)/tests/%)
 
 .SECONDARY:
-.PHONY: all check check-build deps run install uninstall clean unit
-all: $(PROGRAMS:%=$(BUILD)/%)
+.PHONY: all check deps run clean unit
+all: $(PROGRAMS:%=$(BUILD)/%) $(UNIT_FILES)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

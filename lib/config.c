@@ -311,6 +311,7 @@ int config_load(struct config *cfg, const char *file, char *err, size_t errlen)
 int config_from_args(struct config *cfg, int argc, char **argv, bool *tls_r)
 {
 	const char *file = getenv("POSTERN_CONF");
+	bool submission = false;
 	if (tls_r)
 		*tls_r = false;
 	for (int i = 1; i < argc; i++) {
@@ -319,6 +320,8 @@ int config_from_args(struct config *cfg, int argc, char **argv, bool *tls_r)
 		} else if (strcmp(argv[i], "--tls") == 0) {
 			if (tls_r)
 				*tls_r = true;
+		} else if (strcmp(argv[i], "--submission") == 0) {
+			submission = true;
 		} else {
 			log_err("unknown argument: %s", argv[i]);
 			return -1;
@@ -332,6 +335,7 @@ int config_from_args(struct config *cfg, int argc, char **argv, bool *tls_r)
 		log_err("config: %s", err);
 		return -1;
 	}
+	cfg->submission = submission;
 	return 0;
 }
 

@@ -37,6 +37,8 @@ struct config {
 	unsigned pop3_timeout;          /* default 600 */
 	unsigned imap_timeout;          /* default 1800 */
 	unsigned queue_lifetime;        /* seconds, default 5 days */
+	/* from the command line, not the file */
+	bool submission;                /* --submission: SMTP on 587/465, AUTH required */
 };
 
 /* Fill *cfg with defaults (hostname from gethostname(), paths relative to
@@ -49,7 +51,7 @@ void config_defaults(struct config *cfg);
 int config_load(struct config *cfg, const char *file, char *err, size_t errlen);
 
 /* Parse the common command line of a handler: `-c FILE` or $POSTERN_CONF,
- * and `--tls`. Loads the config; on error logs it and returns -1.
+ * `--tls` and `--submission` (sets cfg->submission). Loads the config; on error logs it and returns -1.
  * *tls_r (may be NULL) is set when --tls was given. */
 int config_from_args(struct config *cfg, int argc, char **argv, bool *tls_r);
 

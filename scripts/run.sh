@@ -31,7 +31,7 @@ serve() {
 		printf '  %-12s 127.0.0.1:%-5s (not built yet)\n' "$name" "$port"
 		return
 	fi
-	POSTERN_LOG=${POSTERN_LOG:-stderr} systemd-socket-activate --accept --inetd \
+	POSTERN_LOG=${POSTERN_LOG:-stderr} systemd-socket-activate --accept --inetd -E POSTERN_LOG \
 		-l "127.0.0.1:$port" "$BUILD/$prog" -c "$conf" "$@" 2>>run/postern.log &
 	pids="$pids $!"
 	printf '  %-12s 127.0.0.1:%s\n' "$name" "$port"
@@ -42,7 +42,7 @@ serve 2525 SMTP postern-smtpd
 serve 1100 POP3 postern-pop3d
 serve 1430 IMAP postern-imapd
 echo "demo users (run/users):"
-sed -n 's/^\([^#][^ ]*\) \(.*\)$/  \1@example.org  password: \2/p' run/users | sed 's/@example.org@/@/'
+awk '!/^#/ && NF >= 2 { u = $1; if (u !~ /@/) u = u "@example.org"; printf "  %-22s password: %s\n", u, $2 }' run/users
 echo "try:  swaks --server 127.0.0.1:2525 --to alice@example.org"
 echo "Ctrl-C to stop."
 wait

@@ -46,7 +46,12 @@ free_port() {
 serve() {
 	local port=$1
 	shift
-	systemd-socket-activate --accept --inetd -l "127.0.0.1:$port" "$@" \
+	# systemd-socket-activate hands the program only the variables named
+	local envs="" v
+	for v in POSTERN_CONF POSTERN_LOG POSTERN_FAIL_DELAY_MS POSTERN_NOW ASAN_OPTIONS UBSAN_OPTIONS; do
+		[ -n "${!v+x}" ] && envs="$envs -E $v"
+	done
+	systemd-socket-activate --accept --inetd $envs -l "127.0.0.1:$port" "$@" \
 		>>"$BATS_TEST_TMPDIR/serve.log" 2>&1 &
 	echo $! >>"$BATS_TEST_TMPDIR/serve.pids"
 	local i

@@ -1,0 +1,2 @@
+PROGRAMS += postern-user
+postern-user_SRCS := handlers/user.c
