@@ -41,8 +41,14 @@ int maildir_user_path(const struct config *cfg, const char *local, const char *d
  * idempotent. Returns 0 or -1 (logged). */
 int maildir_create(const char *dir);
 
-/* A fresh unique base name (no ,S= part). */
+/* A fresh unique base name (no ,S= part): time, microseconds (6 digits,
+ * so names sort by time), pid, 64 random bits, a per-process counter, and
+ * the host name escaped by maildir_host_escape. 0, or -1 when too long. */
 int maildir_unique_base(char *out, size_t outlen);
+/* HOST as used in unique names: '/', ':', ',' and bytes outside 0x21..0x7e
+ * become \ooo (octal, so "/" is \057, ":" is \072); cut to at most 64
+ * bytes, never inside an escape. */
+void maildir_host_escape(const char *host, char *out, size_t outlen);
 
 /* A message being written into DIR/tmp/. */
 struct maildir_tmp {
@@ -56,18 +62,23 @@ struct maildir_tmp {
 };
 
 /* Open a new tmp file in DIR (creating the maildir when missing). Also
- * removes tmp/ files older than 36 hours (now from $POSTERN_NOW when set,
- * for tests). Returns 0 or -1 (errno set, logged). */
+ * removes tmp/ files older than 36 hours by mtime (now from $POSTERN_NOW
+ * when set, for tests); tmp/ is normally near empty, so it is just scanned.
+ * Returns 0 or -1 (errno set, logged). Whatever it returns, *t is set up so
+ * that maildir_tmp_abort(t) is safe. */
 int maildir_tmp_open(struct maildir_tmp *t, const char *dir);
 /* Append bytes; errors are remembered and reported by commit. */
 int maildir_tmp_write(struct maildir_tmp *t, const void *buf, size_t len);
 /* fsync and close the tmp file (idempotent). Returns 0 or -1 (errno). */
 int maildir_tmp_finish(struct maildir_tmp *t);
 /* Put a finished copy of SRC into DIR/tmp too (hard link; copy when on
- * another file system). DST is then finished and ready to commit. */
+ * another file system or links are unsupported). SRC is fsync'd first when
+ * still open. DST is then finished and ready to commit. 0 or -1. */
 int maildir_tmp_clone(const struct maildir_tmp *src, const char *dir, struct maildir_tmp *dst);
-/* Finish if needed, link into new/<base>,S=<size>, fsync new/, unlink the
- * tmp file. name_r (may be NULL) gets the file name in new/. */
+/* Finish if needed, link into new/<base>,S=<size> (rename where links are
+ * unsupported), fsync new/, unlink the tmp file. name_r (may be NULL; give
+ * MAILDIR_NAME_MAX bytes) gets the file name in new/. Returns 0, or -1 with
+ * the tmp file removed and nothing visible in new/. */
 int maildir_tmp_commit(struct maildir_tmp *t, char *name_r, size_t namelen);
 /* Like commit but into cur/ with the given flags (IMAP APPEND) and mtime
  * set to internal date when mtime != 0. */
@@ -79,7 +90,8 @@ void maildir_tmp_abort(struct maildir_tmp *t);
 /* Deliver a whole message in memory into DIR/new. */
 int maildir_deliver(const char *dir, const void *msg, size_t len, char *name_r, size_t namelen);
 
-/* Undo a committed delivery (remove new/NAME, fsync new/). */
+/* Undo a committed delivery (remove new/NAME, following a move to cur/;
+ * fsync new/). 0 (removed or already gone) or -1. */
 int maildir_uncommit(const char *dir, const char *name);
 
 /* --- names and flags --- */
@@ -112,12 +124,24 @@ struct maildir_list {
 };
 
 /* List new/ and cur/ of DIR (not tmp/, not dot files). With want_stat, each
- * file is stat()ed for size and mtime. Returns 0 or -1. */
+ * file is stat()ed for size and mtime. *l is filled from scratch (free old
+ * contents first with maildir_list_free). Not a snapshot: a file renamed
+ * during the scan may be missed or seen twice (see maildir_find). Returns 0,
+ * or -1 (DIR, new/ or cur/ missing: ENOENT) with *l empty. */
 int maildir_scan(const char *dir, bool want_stat, struct maildir_list *l);
 void maildir_list_free(struct maildir_list *l);
 
+/* The readdir loop under maildir_scan: call FN for each message file name
+ * in new/ (in_new) and then cur/ of DIR; DIRFD is the open subdirectory (for
+ * fstatat). No stat() is done. FN returning < 0 stops the scan with -1.
+ * Returns 0 or -1 (errno; ENOENT when DIR, new/ or cur/ is missing). */
+int maildir_scan_names(const char *dir,
+		       int (*fn)(void *ctx, int dirfd, const char *name, bool in_new), void *ctx);
+
 /* Find the current name of the message with base BASE (its flags may have
- * been changed by another process). Returns 1 found, 0 gone, -1 error. */
+ * been changed by another process). Reads new/ then cur/ (a message only
+ * moves that way), twice before saying "gone", since a concurrent rename
+ * can hide a file from one readdir. Returns 1 found, 0 gone, -1 error. */
 int maildir_find(const char *dir, const char *base, size_t baselen,
 		 char *name_r, size_t namelen, bool *in_new_r);
 
@@ -135,28 +159,45 @@ int maildir_remove(const char *dir, const char *name, bool in_new);
  * name/in_new when it moved). Returns fd or -1 (errno ENOENT: gone). */
 int maildir_open_msg(const char *dir, char *name, size_t namelen, bool *in_new);
 
+/* fsync a directory (after creating, linking or renaming in it). EINVAL
+ * from file systems that cannot sync directories counts as success. */
+int maildir_fsync_dir(const char *dir);
+
 /* --- locks --- */
 
 /* flock() DIR/NAME (created 0600). Exclusive; wait or fail with EWOULDBLOCK.
  * Released on close or process death (so SIGKILL never leaves it stale).
- * Returns the fd or -1. */
+ * Returns the fd (close it to unlock) or -1. The file is never removed. */
 int maildir_lock(const char *dir, const char *name, bool wait);
 
 /* --- folders (Maildir++) --- */
 
 /* IMAP mailbox name (modified UTF-7 as sent by the client, '/' hierarchy)
  * → directory. "INBOX" (any case) is ROOT itself; "A/B" is ROOT/.A.B, a '.'
- * inside a name part is stored as "&AC4-". Rejects names that are empty,
- * start or end with '/', have empty parts, "." or ".." parts, control
- * characters, or over-long. Returns 0 or -1. */
+ * inside a name part is stored as "&AC4-" (so ".hidden" is fine: it is
+ * ".&AC4-hidden" on disk). A first part "inbox" in any case is "INBOX"
+ * ("inbox/x" is ROOT/.INBOX.x). Rejects (errno EINVAL) names that are
+ * empty, start or end with '/', have empty parts, "." or ".." parts,
+ * control characters or 8-bit bytes, bad modified UTF-7 (an '&' not
+ * starting "&-" or a base64 run ending in '-', or a run encoding printable
+ * ASCII such as the literal "&AC4-"), or longer than
+ * MAILDIR_FOLDER_NAME_MAX or than a directory name can be. Returns 0 or -1. */
+#define MAILDIR_FOLDER_NAME_MAX 200
 int maildir_folder_path(const char *root, const char *name, char *out, size_t outlen);
 /* Directory entry name (".A.B") → IMAP name ("A/B"); 0 or -1 (not a folder). */
 int maildir_folder_name(const char *dirent, char *out, size_t outlen);
-/* Create folder (its maildir and maildirfolder file). 1 created, 0 exists, -1 error/bad name. */
+/* Create folder (its maildir and maildirfolder file). Parents are not
+ * created ("A/B" may exist without "A"). 1 created, 0 exists (INBOX always
+ * does), -1 error/bad name. */
 int maildir_folder_create(const char *root, const char *name);
-/* Delete folder (the whole directory, not its children). 1, 0 absent, -1. */
+/* Delete folder (the whole directory, not its children): renamed away to
+ * ROOT/..postern-trash-<unique> at once, then removed. INBOX cannot be
+ * deleted (-1, EPERM). 1, 0 absent, -1. */
 int maildir_folder_delete(const char *root, const char *name);
 /* Rename folder and its children ("A" → "C" moves "A/B" → "C/B" too).
+ * Renaming INBOX moves its messages into the new folder (RFC 3501);
+ * renaming a folder under itself is refused (EINVAL). One rename() per
+ * directory, never replacing an existing one.
  * 1 done, 0 source absent, -2 target exists, -1 error. */
 int maildir_folder_rename(const char *root, const char *from, const char *to);
 /* All folders' IMAP names (not INBOX), sorted. *names_r is one malloc'd
@@ -164,8 +205,13 @@ int maildir_folder_rename(const char *root, const char *from, const char *to);
 int maildir_folder_list(const char *root, char ***names_r, size_t *n_r);
 void maildir_names_free(char **names, size_t n);
 
-/* Subscriptions: ROOT/subscriptions, one IMAP name a line (Courier/Dovecot). */
+/* Subscriptions: ROOT/subscriptions, one IMAP name a line (Courier/Dovecot).
+ * Read returns the valid names in file order (duplicates and invalid lines
+ * skipped); free with maildir_names_free. 0 or -1. */
 int maildir_subscriptions_read(const char *root, char ***names_r, size_t *n_r);
+/* Add (on) or remove NAME (validated as by maildir_folder_path; the folder
+ * need not exist). Under ROOT/subscriptions.lock; the file is replaced
+ * atomically and only when it changes. 0 or -1 (bad name: EINVAL). */
 int maildir_subscribe(const char *root, const char *name, bool on);
 
 #endif

@@ -1,0 +1,574 @@
+/* maildir: paths, creation, delivery, locks, and the file helpers of the
+ * store. Names, flags, scanning and following renames are in
+ * maildir-msg.c; folders and subscriptions in maildir-folder.c.
+ *
+ * Every change another process can see is one rename(), link() or unlink():
+ * a message appears whole in new/ (after its data and then new/ are
+ * fsync'd), moves new/ -> cur/ and changes flags by renaming within cur/.
+ * Any name we hold may therefore be stale; functions that act on a message
+ * retry with maildir_find() when its name has vanished. */
+#include "maildir.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "maildir-private.h"
+#include "strbuf.h"
+
+#define TMP_MAX_AGE (36 * 3600)
+
+/* --- shared helpers (maildir-private.h) --- */
+
+int md_pathf(char *out, size_t outlen, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(out, outlen, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= outlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
+time_t md_now(void)
+{
+	const char *e = getenv("POSTERN_NOW");
+	if (e && *e) {
+		char *end;
+		errno = 0;
+		long long v = strtoll(e, &end, 10);
+		if (errno == 0 && *end == '\0' && v > 0)
+			return (time_t)v;
+	}
+	return time(NULL);
+}
+
+int maildir_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		md_err("open(%s) failed: %m", dir);
+		return -1;
+	}
+	if (fsync(fd) < 0 && errno != EINVAL) {
+		md_err("fsync(%s) failed: %m", dir);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int md_write_atomic(const char *dir, const char *name, const char *tmpname, const void *data,
+		    size_t len)
+{
+	char tmp[MAILDIR_PATH_MAX], dst[MAILDIR_PATH_MAX];
+	if (md_pathf(tmp, sizeof tmp, "%s/%s", dir, tmpname) < 0 ||
+	    md_pathf(dst, sizeof dst, "%s/%s", dir, name) < 0) {
+		md_err("path too long: %s/%s", dir, name);
+		return -1;
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		md_err("open(%s) failed: %m", tmp);
+		return -1;
+	}
+	if (write_all(fd, data, len) < 0 || fdatasync(fd) < 0) {
+		md_err("write(%s) failed: %m", tmp);
+		close(fd);
+		goto fail;
+	}
+	if (close(fd) < 0) {
+		md_err("close(%s) failed: %m", tmp);
+		goto fail;
+	}
+	if (rename(tmp, dst) < 0) {
+		md_err("rename(%s, %s) failed: %m", tmp, dst);
+		goto fail;
+	}
+	return maildir_fsync_dir(dir);
+fail:;
+	int e = errno;
+	unlink(tmp);
+	errno = e;
+	return -1;
+}
+
+int md_read_file(const char *path, char **buf_r, size_t *len_r)
+{
+	*buf_r = NULL;
+	*len_r = 0;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		md_err("open(%s) failed: %m", path);
+		return -1;
+	}
+	struct strbuf sb = STRBUF_INIT;
+	struct stat st;
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		sb_grow(&sb, (size_t)st.st_size);
+	for (;;) {
+		sb_grow(&sb, 65536);
+		ssize_t n = read(fd, sb.s + sb.len, sb.cap - sb.len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			md_err("read(%s) failed: %m", path);
+			close(fd);
+			sb_free(&sb);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		sb.len += (size_t)n;
+	}
+	sb.s[sb.len] = '\0';
+	close(fd);
+	*len_r = sb.len;
+	*buf_r = sb.s;
+	return 1;
+}
+
+int md_rename_noreplace(const char *from, const char *to)
+{
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
+		return -1;
+	struct stat st;
+	if (lstat(to, &st) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(from, to);
+}
+
+/* --- paths and creation --- */
+
+int maildir_user_path(const struct config *cfg, const char *local, const char *domain,
+		      char *out, size_t outlen)
+{
+	return md_pathf(out, outlen, "%s/%s/%s", cfg->mail_root, domain, local);
+}
+
+/* mkdir that fsyncs the parent when it created something; EEXIST is fine. */
+static int mkdir_synced(const char *path)
+{
+	if (mkdir(path, 0700) < 0)
+		return errno == EEXIST ? 0 : -1;
+	char parent[MAILDIR_PATH_MAX];
+	snprintf(parent, sizeof parent, "%s", path);
+	char *slash = strrchr(parent, '/');
+	if (slash == parent)
+		slash[1] = '\0';
+	else if (slash)
+		*slash = '\0';
+	else
+		snprintf(parent, sizeof parent, ".");
+	return maildir_fsync_dir(parent);
+}
+
+static int mkdir_parents(const char *dir)
+{
+	char buf[MAILDIR_PATH_MAX];
+	if (md_pathf(buf, sizeof buf, "%s", dir) < 0)
+		return -1;
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		int r = mkdir_synced(buf);
+		*p = '/';
+		if (r < 0)
+			return -1;
+	}
+	return mkdir_synced(buf);
+}
+
+int maildir_create(const char *dir)
+{
+	static const char *const subs[] = { "cur", "new", "tmp" };
+	char path[MAILDIR_PATH_MAX];
+	if (mkdir_synced(dir) < 0 && (errno != ENOENT || mkdir_parents(dir) < 0)) {
+		md_err("mkdir(%s) failed: %m", dir);
+		return -1;
+	}
+	for (size_t i = 0; i < 3; i++) {
+		if (md_pathf(path, sizeof path, "%s/%s", dir, subs[i]) < 0 || mkdir_synced(path) < 0) {
+			md_err("mkdir(%s/%s) failed: %m", dir, subs[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* --- unique names --- */
+
+void maildir_host_escape(const char *host, char *out, size_t outlen)
+{
+	size_t o = 0, max = outlen > 65 ? 64 : (outlen ? outlen - 1 : 0);
+	for (const unsigned char *p = (const unsigned char *)host; *p; p++) {
+		char esc[5];
+		size_t n;
+		if (*p == '/' || *p == ':' || *p == ',' || *p < 0x21 || *p > 0x7e) {
+			snprintf(esc, sizeof esc, "\\%03o", *p);
+			n = 4;
+		} else {
+			esc[0] = (char)*p;
+			n = 1;
+		}
+		if (o + n > max)
+			break;
+		memcpy(out + o, esc, n);
+		o += n;
+	}
+	if (outlen)
+		out[o] = '\0';
+}
+
+int maildir_unique_base(char *out, size_t outlen)
+{
+	static char host[65];
+	static unsigned long counter;
+	if (!host[0]) {
+		char h[256];
+		if (gethostname(h, sizeof h) < 0 || !h[0])
+			snprintf(h, sizeof h, "localhost");
+		h[sizeof h - 1] = '\0';
+		maildir_host_escape(h, host, sizeof host);
+	}
+	struct timeval tv;
+	gettimeofday(&tv, NULL);
+	unsigned long long r;
+	if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r)
+		r = ((unsigned long long)tv.tv_usec << 32) ^ (unsigned long long)(uintptr_t)&r ^ counter;
+	counter++;
+	return md_pathf(out, outlen, "%lld.M%06ldP%ldR%016llxQ%lu.%s", (long long)tv.tv_sec,
+			(long)tv.tv_usec, (long)getpid(), r, counter, host);
+}
+
+/* --- delivery --- */
+
+static void tmp_fail(struct maildir_tmp *t, int err)
+{
+	if (!t->failed)
+		md_err("writing %s failed: %s", t->path, strerror(err));
+	t->failed = true;
+	if (!t->err)
+		t->err = err;
+}
+
+/* Remove tmp/ files older than 36 hours. -1 (errno) when tmp/ is unreadable. */
+static int tmp_cleanup(const char *dir)
+{
+	char path[MAILDIR_PATH_MAX];
+	if (md_pathf(path, sizeof path, "%s/tmp", dir) < 0)
+		return -1;
+	DIR *d = opendir(path);
+	if (!d)
+		return -1;
+	time_t cutoff = md_now() - TMP_MAX_AGE;
+	struct dirent *de;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		struct stat st;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || S_ISDIR(st.st_mode) ||
+		    st.st_mtime >= cutoff)
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			log_info("removed stale %s/%s", path, de->d_name);
+		else if (errno != ENOENT)
+			md_warn("unlink(%s/%s) failed: %m", path, de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+static bool link_unsupported(int err)
+{
+	return err == EXDEV || err == EPERM || err == EMLINK || err == ENOSYS || err == EOPNOTSUPP;
+}
+
+/* Create DIR/tmp/<unique>: opened O_EXCL (linksrc NULL) or as a hard link
+ * to LINKSRC. Creates the maildir when tmp/ is missing. */
+static int tmp_create(struct maildir_tmp *t, const char *dir, const char *linksrc)
+{
+	memset(t, 0, sizeof *t);
+	t->fd = -1;
+	if (md_pathf(t->dir, sizeof t->dir, "%s", dir) < 0) {
+		md_err("maildir path too long: %s", dir);
+		return -1;
+	}
+	if (tmp_cleanup(dir) < 0 && errno == ENOENT && maildir_create(dir) < 0)
+		return -1;
+	for (int tries = 0; tries < 10; tries++) {
+		if (maildir_unique_base(t->base, sizeof t->base) < 0 ||
+		    md_pathf(t->path, sizeof t->path, "%s/tmp/%s", dir, t->base) < 0) {
+			t->path[0] = '\0';
+			md_err("tmp path too long in %s", dir);
+			return -1;
+		}
+		if (linksrc) {
+			if (link(linksrc, t->path) == 0)
+				return 0;
+		} else {
+			t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+			if (t->fd >= 0)
+				return 0;
+		}
+		if (errno != EEXIST)
+			break;
+	}
+	if (linksrc && link_unsupported(errno)) {
+		t->path[0] = '\0';
+		return -1; /* the caller copies instead */
+	}
+	md_err("%s(%s) failed: %m", linksrc ? "link" : "open", t->path);
+	t->path[0] = '\0';
+	return -1;
+}
+
+int maildir_tmp_open(struct maildir_tmp *t, const char *dir)
+{
+	return tmp_create(t, dir, NULL);
+}
+
+int maildir_tmp_write(struct maildir_tmp *t, const void *buf, size_t len)
+{
+	if (!t->failed && t->fd < 0)
+		tmp_fail(t, EBADF);
+	if (!t->failed) {
+		off_t size;
+		if (len > (size_t)INT64_MAX || __builtin_add_overflow(t->size, (off_t)len, &size))
+			tmp_fail(t, EFBIG);
+		else if (write_all(t->fd, buf, len) < 0)
+			tmp_fail(t, errno);
+		else
+			t->size = size;
+	}
+	if (t->failed) {
+		errno = t->err;
+		return -1;
+	}
+	return 0;
+}
+
+int maildir_tmp_finish(struct maildir_tmp *t)
+{
+	if (t->fd >= 0) {
+		if (!t->failed && fsync(t->fd) < 0)
+			tmp_fail(t, errno);
+		if (close(t->fd) < 0)
+			tmp_fail(t, errno);
+		t->fd = -1;
+	}
+	if (t->failed) {
+		errno = t->err;
+		return -1;
+	}
+	return 0;
+}
+
+static int copy_file(const char *src, struct maildir_tmp *dst)
+{
+	int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (in < 0) {
+		md_err("open(%s) failed: %m", src);
+		return -1;
+	}
+	char buf[65536];
+	for (;;) {
+		ssize_t n = read(in, buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			tmp_fail(dst, errno);
+			break;
+		}
+		if (n == 0 || maildir_tmp_write(dst, buf, (size_t)n) < 0)
+			break;
+	}
+	close(in);
+	return maildir_tmp_finish(dst);
+}
+
+int maildir_tmp_clone(const struct maildir_tmp *src, const char *dir, struct maildir_tmp *dst)
+{
+	if (src->failed || !src->path[0]) {
+		memset(dst, 0, sizeof *dst);
+		dst->fd = -1;
+		errno = src->failed ? src->err : EINVAL;
+		return -1;
+	}
+	if (src->fd >= 0 && fsync(src->fd) < 0) {
+		md_err("fsync(%s) failed: %m", src->path);
+		memset(dst, 0, sizeof *dst);
+		dst->fd = -1;
+		return -1;
+	}
+	if (tmp_create(dst, dir, src->path) == 0) {
+		dst->size = src->size;
+		return 0;
+	}
+	if (!link_unsupported(errno))
+		return -1;
+	if (maildir_tmp_open(dst, dir) < 0)
+		return -1;
+	if (copy_file(src->path, dst) < 0 || dst->size != src->size) {
+		if (!dst->failed)
+			md_err("copy of %s to %s is short", src->path, dst->path);
+		maildir_tmp_abort(dst);
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
+static int tmp_commit(struct maildir_tmp *t, bool cur, unsigned flags, uint32_t keywords,
+		      time_t mtime, char *name_r, size_t namelen)
+{
+	char base[MAILDIR_NAME_MAX], name[MAILDIR_NAME_MAX], dst[MAILDIR_PATH_MAX];
+	if (maildir_tmp_finish(t) < 0)
+		goto fail;
+	if (!t->path[0]) {
+		errno = EINVAL;
+		goto fail;
+	}
+	if (md_pathf(base, sizeof base, "%s,S=%lld", t->base, (long long)t->size) < 0 ||
+	    (cur ? maildir_name_build(name, sizeof name, base, strlen(base), flags, keywords)
+		 : md_pathf(name, sizeof name, "%s", base)) < 0 ||
+	    (name_r && strlen(name) >= namelen) ||
+	    md_pathf(dst, sizeof dst, "%s/%s/%s", t->dir, cur ? "cur" : "new", name) < 0) {
+		errno = ENAMETOOLONG;
+		md_err("message name too long in %s", t->dir);
+		goto fail;
+	}
+	if (mtime) {
+		struct timespec ts[2] = { { .tv_sec = mtime }, { .tv_sec = mtime } };
+		if (utimensat(AT_FDCWD, t->path, ts, 0) < 0)
+			md_warn("utimensat(%s) failed: %m", t->path);
+	}
+	bool linked = true;
+	if (link(t->path, dst) < 0) {
+		if (!link_unsupported(errno) || md_rename_noreplace(t->path, dst) < 0) {
+			md_err("link(%s, %s) failed: %m", t->path, dst);
+			goto fail;
+		}
+		linked = false;
+	}
+	char *slash = strrchr(dst, '/');
+	*slash = '\0';
+	int r = maildir_fsync_dir(dst);
+	*slash = '/';
+	if (r < 0) {
+		int e = errno;
+		unlink(dst);
+		errno = e;
+		goto fail;
+	}
+	if (linked && unlink(t->path) < 0)
+		md_warn("unlink(%s) failed: %m", t->path);
+	t->path[0] = '\0';
+	if (name_r)
+		snprintf(name_r, namelen, "%s", name);
+	return 0;
+fail:;
+	int e = errno;
+	maildir_tmp_abort(t);
+	errno = e;
+	return -1;
+}
+
+int maildir_tmp_commit(struct maildir_tmp *t, char *name_r, size_t namelen)
+{
+	return tmp_commit(t, false, 0, 0, 0, name_r, namelen);
+}
+
+int maildir_tmp_commit_cur(struct maildir_tmp *t, unsigned flags, uint32_t keywords,
+			   time_t mtime, char *name_r, size_t namelen)
+{
+	return tmp_commit(t, true, flags, keywords, mtime, name_r, namelen);
+}
+
+void maildir_tmp_abort(struct maildir_tmp *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->path[0] && unlink(t->path) < 0 && errno != ENOENT)
+		md_warn("unlink(%s) failed: %m", t->path);
+	t->path[0] = '\0';
+}
+
+int maildir_deliver(const char *dir, const void *msg, size_t len, char *name_r, size_t namelen)
+{
+	struct maildir_tmp t;
+	if (maildir_tmp_open(&t, dir) < 0)
+		return -1;
+	maildir_tmp_write(&t, msg, len);
+	return maildir_tmp_commit(&t, name_r, namelen);
+}
+
+int maildir_uncommit(const char *dir, const char *name)
+{
+	char path[MAILDIR_PATH_MAX];
+	if (maildir_remove(dir, name, true) < 0 || md_pathf(path, sizeof path, "%s/new", dir) < 0)
+		return -1;
+	return maildir_fsync_dir(path);
+}
+
+/* --- locks --- */
+
+int maildir_lock(const char *dir, const char *name, bool wait)
+{
+	char path[MAILDIR_PATH_MAX];
+	if (md_pathf(path, sizeof path, "%s/%s", dir, name) < 0)
+		return -1;
+	int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		md_err("open(%s) failed: %m", path);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			md_err("flock(%s) failed: %m", path);
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
