@@ -1,6 +1,7 @@
 /* postern-smtpd: one SMTP session on fd 0/1 (RFC 5321), launched per
- * connection by systemd/xinetd or fed a session file on a pipe. Local
- * delivery only; the commands live in handlers/smtp/. */
+ * connection by systemd/xinetd or fed a session file on a pipe. --tls
+ * speaks TLS from the first byte (port 465); --submission requires AUTH
+ * (ports 587 and 465). The commands live in handlers/smtp/. */
 #include <stdbool.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,6 +11,7 @@
 #include "log.h"
 #include "peer.h"
 #include "strbuf.h"
+#include "tls.h"
 #include "smtp/commands.h"
 #include "smtp/session.h"
 
@@ -59,22 +61,26 @@ int main(int argc, char **argv)
 		refuse("no usable configuration");
 		return 1;
 	}
-	if (tls) {
-		refuse("--tls is not supported by postern-smtpd yet");
-		return 1;
-	}
 	const char *peer = peer_address();
 	log_set_peer(peer);
-	log_info("connect from %s", peer);
+	if (tls && !tls_configured(&cfg)) {
+		/* no plaintext reply: the client expects a TLS handshake */
+		log_err("--tls given but tls_cert/tls_key are not set or not readable");
+		return 1;
+	}
+	log_info("connect from %s%s%s", peer, tls ? " tls=implicit" : "",
+		 cfg.submission ? " submission=yes" : "");
 
 	struct io *io = xmalloc(sizeof *io);
 	io_init(io, 0, 1, cfg.smtp_timeout);
 	struct smtp_session s;
 	smtp_session_init(&s, &cfg, io, peer);
-	serve(&s);
+	if (!tls || smtp_tls_handshake(&s) == 0)
+		serve(&s);
 	log_info("disconnect commands=%u messages=%u in=%llu out=%llu", s.ncommands, s.nmessages,
 		 io->bytes_in, io->bytes_out);
 	smtp_session_free(&s);
+	tls_end(io);
 	free(io);
 	return 0;
 }

@@ -135,7 +135,13 @@ int tls_server_start(struct io *io, const struct config *cfg)
 	t->ssl = SSL_new(t->ctx);
 	if (!t->ssl || attach(io, t) != 0)
 		goto fail;
-	if (SSL_accept(t->ssl) != 1) {
+	/* OpenSSL reads the fd itself during the handshake, past io's poll():
+	 * bound it with the idle timeout (SIGALRM ends this one-connection
+	 * process, which is the right outcome for a stalled client). */
+	unsigned prev = alarm(io->timeout_ms > 0 ? (unsigned)((io->timeout_ms + 999) / 1000) : 0);
+	int ok = SSL_accept(t->ssl);
+	alarm(prev);
+	if (ok != 1) {
 		log_ssl_errors("TLS handshake");
 		goto fail_logged;
 	}

@@ -11,6 +11,14 @@ mkdir -p run/mail run/queue
 chmod 700 run
 [ -f run/users ] || cp examples/users run/users
 chmod 600 run/users
+# A self-signed certificate for STARTTLS and the TLS ports of the demo.
+if [ ! -f run/cert.pem ] || [ ! -f run/key.pem ]; then
+	openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=mail.example.org" \
+		-addext "subjectAltName=DNS:mail.example.org,DNS:localhost,IP:127.0.0.1" \
+		-keyout run/key.pem -out run/cert.pem >/dev/null 2>&1 ||
+		echo "postern: could not create run/cert.pem (openssl): TLS disabled"
+	chmod 600 run/key.pem 2>/dev/null
+fi
 
 pids=
 stop() {
@@ -39,8 +47,12 @@ serve() {
 
 echo "postern: serving from $top (logs in run/postern.log, mail in run/mail/)"
 serve 2525 SMTP postern-smtpd
+serve 5870 submission postern-smtpd --submission
+serve 4650 SMTPS postern-smtpd --tls --submission
 serve 1100 POP3 postern-pop3d
+serve 9950 POP3S postern-pop3d --tls
 serve 1430 IMAP postern-imapd
+serve 9930 IMAPS postern-imapd --tls
 echo "demo users (run/users):"
 awk '!/^#/ && NF >= 2 { u = $1; if (u !~ /@/) u = u "@example.org"; printf "  %-22s password: %s\n", u, $2 }' run/users
 echo "try:  swaks --server 127.0.0.1:2525 --to alice@example.org"

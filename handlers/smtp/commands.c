@@ -1,5 +1,6 @@
 /* The command table and the commands that need no more than a reply:
- * EHLO, HELO, RSET, NOOP, QUIT, VRFY, EXPN, HELP. */
+ * EHLO, HELO, RSET, NOOP, QUIT, VRFY, EXPN, HELP. STARTTLS and AUTH are
+ * in starttls.c and auth.c. */
 #include "commands.h"
 
 #include <ctype.h>
@@ -58,14 +59,25 @@ static void greet(struct smtp_session *s, const char *arg, bool esmtp)
 
 static void cmd_ehlo(struct smtp_session *s, const char *arg)
 {
+	char size[32];
+	const char *ext[8];
+	size_t n = 0;
 	greet(s, arg, true);
+	snprintf(size, sizeof size, "SIZE %zu", s->cfg->max_message_size);
+	ext[n++] = "PIPELINING";
+	ext[n++] = size;
+	ext[n++] = "8BITMIME";
+	ext[n++] = "ENHANCEDSTATUSCODES";
+	ext[n++] = "SMTPUTF8";
+	ext[n++] = "CHUNKING";
+	if (smtp_starttls_offered(s))
+		ext[n++] = "STARTTLS";
+	if (smtp_auth_offered(s))
+		ext[n++] = "AUTH PLAIN LOGIN";
 	smtp_reply_cont(s, 250, "%s Hello %s", s->cfg->hostname, s->helo);
-	smtp_reply_cont(s, 250, "PIPELINING");
-	smtp_reply_cont(s, 250, "SIZE %zu", s->cfg->max_message_size);
-	smtp_reply_cont(s, 250, "8BITMIME");
-	smtp_reply_cont(s, 250, "ENHANCEDSTATUSCODES");
-	smtp_reply_cont(s, 250, "SMTPUTF8");
-	smtp_reply(s, 250, NULL, "CHUNKING");
+	for (size_t i = 0; i + 1 < n; i++)
+		smtp_reply_cont(s, 250, "%s", ext[i]);
+	smtp_reply(s, 250, NULL, "%s", ext[n - 1]);
 }
 
 static void cmd_helo(struct smtp_session *s, const char *arg)
@@ -128,6 +140,8 @@ static const struct command commands[] = {
 	{ "VRFY", check_arg, cmd_vrfy },
 	{ "EXPN", NULL, cmd_expn },
 	{ "HELP", NULL, cmd_help },
+	{ "STARTTLS", smtp_check_starttls, smtp_cmd_starttls },
+	{ "AUTH", smtp_check_auth, smtp_cmd_auth },
 };
 
 void smtp_dispatch(struct smtp_session *s, char *line, size_t len)

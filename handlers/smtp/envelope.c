@@ -45,6 +45,10 @@ int smtp_check_mail(struct smtp_session *s, const char *arg)
 		smtp_reply(s, 503, "5.5.1", "Send EHLO or HELO first");
 		return -1;
 	case SMTP_PH_READY:
+		if (s->cfg->submission && !s->authenticated) {
+			smtp_reply(s, 530, "5.7.0", "Authentication required");
+			return -1;
+		}
 		return 0;
 	default:
 		smtp_reply(s, 503, "5.5.1", "Sender already specified");
@@ -104,6 +108,20 @@ void smtp_cmd_mail(struct smtp_session *s, const char *arg)
 	if (p.non_ascii && !smtputf8) {
 		smtp_reply(s, 553, "5.6.7", "Non-ASCII address requires the SMTPUTF8 parameter");
 		return;
+	}
+
+	if (s->cfg->submission) {
+		int owned = smtp_sender_owned(s, &p);
+		if (owned < 0) {
+			smtp_reply(s, 451, "4.3.0", "Temporary local problem, try again later");
+			return;
+		}
+		if (!owned) {
+			log_info("rejected from=<%s> user=%s: sender address not owned", p.addr,
+				 s->auth_user);
+			smtp_reply(s, 553, "5.7.1", "Sender address not owned by user");
+			return;
+		}
 	}
 
 	struct smtp_txn *t = &s->txn;

@@ -34,6 +34,7 @@ void smtp_session_reset(struct smtp_session *s)
 	s->esmtp = false;
 	s->authenticated = false;
 	s->auth_user[0] = '\0';
+	log_set_user(NULL);
 }
 
 void smtp_session_free(struct smtp_session *s)

@@ -20,6 +20,7 @@
 #define SMTP_MAX_COMMANDS 10000     /* commands per session */
 #define SMTP_MAX_MAILBOXES 1000     /* distinct local mailboxes per transaction */
 #define SMTP_HELO_MAX 255
+#define SMTP_MAX_AUTH_FAILURES 3    /* bad credentials per session before 421 */
 
 /* Where a session is; each command's check guards on it. */
 enum smtp_phase {
@@ -69,6 +70,7 @@ struct smtp_session {
 	unsigned bad_in_row;
 	unsigned ncommands;
 	unsigned nmessages;                   /* messages accepted, for ids */
+	unsigned auth_failures;               /* bad credentials; survives STARTTLS */
 	bool closing;                         /* QUIT or a fatal condition: stop reading */
 	struct smtp_txn txn;
 };
