@@ -1,0 +1,289 @@
+/* FETCH and UID FETCH: items parsed once, then per message only what the
+ * items need is loaded (stat for INTERNALDATE, the octets for sections,
+ * the MIME tree for BODY/BODYSTRUCTURE and part numbers). A non-PEEK body
+ * fetch sets \Seen (read-write mailboxes) and reports the new FLAGS. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "fetch.h"
+#include "imap-bodystructure.h"
+#include "imap-envelope.h"
+#include "log.h"
+#include "rfc822.h"
+
+#define FETCH_ITEMS_MAX 256
+
+struct fetch_req {
+	struct fetch_item *it;
+	size_t n;
+	unsigned need;     /* MSG_* to load */
+	bool sets_seen;
+	bool has_flags, has_uid;
+};
+
+static void add_simple(struct fetch_req *r, enum fetch_kind k)
+{
+	r->it = xrealloc(r->it, (r->n + 1) * sizeof *r->it);
+	memset(&r->it[r->n], 0, sizeof r->it[r->n]);
+	r->it[r->n++].kind = k;
+}
+
+static const struct {
+	const char *name;
+	enum fetch_kind kind;
+} simple[] = {
+	{ "FLAGS", F_FLAGS },
+	{ "INTERNALDATE", F_INTERNALDATE },
+	{ "RFC822.SIZE", F_SIZE },
+	{ "ENVELOPE", F_ENVELOPE },
+	{ "BODY", F_BODY },
+	{ "BODYSTRUCTURE", F_BODYSTRUCTURE },
+	{ "UID", F_UID },
+	{ "RFC822", F_RFC822 },
+	{ "RFC822.HEADER", F_RFC822_HEADER },
+	{ "RFC822.TEXT", F_RFC822_TEXT },
+};
+
+static int parse_item(struct fetch_req *r, const struct imap_arg *a)
+{
+	if (a->type != IMAP_ARG_ATOM || r->n >= FETCH_ITEMS_MAX)
+		return -1;
+	for (size_t i = 0; i < sizeof simple / sizeof simple[0]; i++) {
+		if (strcasecmp(a->str, simple[i].name) == 0) {
+			add_simple(r, simple[i].kind);
+			return 0;
+		}
+	}
+	r->it = xrealloc(r->it, (r->n + 1) * sizeof *r->it);
+	struct fetch_item *it = &r->it[r->n];
+	memset(it, 0, sizeof *it);
+	r->n++;
+	return fetch_section_parse(a->str, it);
+}
+
+static void free_req(struct fetch_req *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		for (size_t k = 0; k < r->it[i].nfields; k++)
+			free(r->it[i].fields[k]);
+		free(r->it[i].fields);
+		free(r->it[i].label);
+	}
+	free(r->it);
+}
+
+static int parse_request(const struct imap_arg *a, struct fetch_req *r)
+{
+	if (a->type == IMAP_ARG_ATOM) {
+		static const enum fetch_kind all[] = { F_FLAGS, F_INTERNALDATE, F_SIZE, F_ENVELOPE, F_BODY };
+		size_t n = 0;
+		if (strcasecmp(a->str, "ALL") == 0)
+			n = 4;
+		else if (strcasecmp(a->str, "FAST") == 0)
+			n = 3;
+		else if (strcasecmp(a->str, "FULL") == 0)
+			n = 5;
+		for (size_t i = 0; i < n; i++)
+			add_simple(r, all[i]);
+		if (n)
+			return 0;
+		return parse_item(r, a);
+	}
+	if (a->type != IMAP_ARG_LIST || a->list_n == 0)
+		return -1;
+	for (size_t i = 0; i < a->list_n; i++)
+		if (parse_item(r, &a->list[i]) < 0)
+			return -1;
+	return 0;
+}
+
+static void plan(struct fetch_req *r)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		struct fetch_item *it = &r->it[i];
+		switch (it->kind) {
+		case F_FLAGS:
+			r->has_flags = true;
+			break;
+		case F_UID:
+			r->has_uid = true;
+			break;
+		case F_INTERNALDATE:
+		case F_SIZE:
+			r->need |= MSG_STAT;
+			break;
+		case F_ENVELOPE:
+		case F_RFC822_HEADER:
+			r->need |= MSG_DATA;
+			break;
+		case F_BODY:
+		case F_BODYSTRUCTURE:
+			r->need |= MSG_MIME;
+			break;
+		case F_RFC822:
+		case F_RFC822_TEXT:
+			r->need |= MSG_DATA;
+			r->sets_seen = true;
+			break;
+		case F_SECTION:
+			r->need |= it->depth ? MSG_MIME : MSG_DATA;
+			if (!it->peek)
+				r->sets_seen = true;
+			break;
+		}
+	}
+}
+
+/* A literal may not hold NUL (RFC 3501 CHAR8): like Dovecot, send 0x80
+ * in its place, keeping the length. */
+static void write_literal(struct strbuf *out, const char *data, size_t len)
+{
+	sb_printf(out, "{%zu}\r\n", len);
+	size_t start = out->len;
+	sb_add(out, data, len);
+	for (char *p = memchr(out->s + start, '\0', len); p;
+	     p = memchr(p + 1, '\0', len - (size_t)(p + 1 - (out->s + start))))
+		*p = (char)0x80;
+}
+
+static void write_item(struct strbuf *out, struct mailbox_view *v, struct view_msg *m,
+		       struct imap_msg *msg, const struct fetch_item *it, struct strbuf *tmp)
+{
+	size_t hl;
+	switch (it->kind) {
+	case F_FLAGS:
+		sb_adds(out, "FLAGS ");
+		imap_write_flags(out, v, m);
+		break;
+	case F_UID:
+		sb_printf(out, "UID %u", (unsigned)m->uid);
+		break;
+	case F_INTERNALDATE:
+		sb_adds(out, "INTERNALDATE \"");
+		imap_date_time_write(out, msg->mtime);
+		sb_addc(out, '"');
+		break;
+	case F_SIZE:
+		sb_printf(out, "RFC822.SIZE %lld", (long long)m->size);
+		break;
+	case F_ENVELOPE:
+		sb_adds(out, "ENVELOPE ");
+		imap_envelope_write(out, msg->data, imap_header_len(msg->data, msg->len));
+		break;
+	case F_BODY:
+	case F_BODYSTRUCTURE:
+		sb_adds(out, it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE ");
+		imap_bodystructure_write(out, msg->data, msg->mime, it->kind == F_BODYSTRUCTURE);
+		break;
+	case F_RFC822:
+		sb_adds(out, "RFC822 ");
+		write_literal(out, msg->data, msg->len);
+		break;
+	case F_RFC822_HEADER:
+		sb_adds(out, "RFC822.HEADER ");
+		write_literal(out, msg->data, imap_header_len(msg->data, msg->len));
+		break;
+	case F_RFC822_TEXT:
+		hl = imap_header_len(msg->data, msg->len);
+		sb_adds(out, "RFC822.TEXT ");
+		write_literal(out, msg->data + hl, msg->len - hl);
+		break;
+	case F_SECTION: {
+		const char *data;
+		size_t len;
+		sb_adds(out, it->label);
+		sb_addc(out, ' ');
+		if (fetch_section_data(msg, it, tmp, &data, &len) < 0) {
+			sb_adds(out, "NIL");
+			break;
+		}
+		if (it->partial) {
+			uint64_t off = it->off < len ? it->off : len;
+			uint64_t cnt = len - off < it->cnt ? len - off : it->cnt;
+			data += off;
+			len = (size_t)cnt;
+		}
+		write_literal(out, data, len);
+		break;
+	}
+	}
+}
+
+void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
+{
+	struct mailbox_view *v = s->view;
+	struct fetch_req r;
+	bool *sel;
+	memset(&r, 0, sizeof r);
+	if (c->nargs != 2 || c->args[0].type != IMAP_ARG_ATOM) {
+		cmd_reply(c, "BAD %s needs a sequence set and items", c->name);
+		return;
+	}
+	if (parse_request(&c->args[1], &r) < 0) {
+		free_req(&r);
+		cmd_reply(c, "BAD Invalid FETCH items");
+		return;
+	}
+	if (view_select_set(s, c, c->args[0].str, c->uid, &sel) < 0) {
+		free_req(&r);
+		return;
+	}
+	plan(&r);
+	if (v->readonly)
+		r.sets_seen = false;
+	bool gone = false, failed = false;
+	struct strbuf out = STRBUF_INIT, tmp = STRBUF_INIT;
+	for (size_t i = 0; i < v->n; i++) {
+		struct view_msg *m = &v->m[i];
+		if (!sel[i])
+			continue;
+		if (m->expunged) {
+			gone = true;
+			continue;
+		}
+		struct imap_msg msg;
+		memset(&msg, 0, sizeof msg);
+		if (r.need || m->size < 0) {
+			int lr = imap_msg_load(v, m, r.need | MSG_STAT, &msg);
+			if (lr <= 0) {
+				gone |= lr == 0;
+				failed |= lr < 0;
+				imap_msg_free(&msg);
+				continue;
+			}
+		}
+		bool flags_changed = false;
+		if (r.sets_seen && !(m->flags & MAILDIR_F_SEEN)) {
+			flags_changed = view_set_flags(v, i, m->flags | MAILDIR_F_SEEN, m->keywords) > 0;
+		}
+		sb_reset(&out);
+		sb_printf(&out, "* %zu FETCH (", i + 1);
+		bool first = true;
+		if (c->uid && !r.has_uid) {
+			sb_printf(&out, "UID %u", (unsigned)m->uid);
+			first = false;
+		}
+		for (size_t k = 0; k < r.n; k++) {
+			if (!first)
+				sb_addc(&out, ' ');
+			first = false;
+			write_item(&out, v, m, &msg, &r.it[k], &tmp);
+		}
+		if (flags_changed && !r.has_flags) {
+			sb_adds(&out, " FLAGS ");
+			imap_write_flags(&out, v, m);
+		}
+		sb_adds(&out, ")\r\n");
+		io_write(&s->io, out.s, out.len);
+		imap_msg_free(&msg);
+	}
+	sb_free(&out);
+	sb_free(&tmp);
+	free(sel);
+	free_req(&r);
+	if (failed)
+		cmd_reply(c, "NO [SERVERBUG] Some messages could not be read");
+	else if (gone)
+		cmd_reply(c, "NO [EXPUNGEISSUED] Some of the requested messages no longer exist");
+}

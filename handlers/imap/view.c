@@ -1,0 +1,247 @@
+/* The selected mailbox as the client knows it.
+ *
+ * Sequence numbers belong to the session, so the view only changes at
+ * command boundaries: view_sync() re-reads the uid list (which follows
+ * deliveries, flag renames and deletions by any process) and diffs it
+ * against the view — both are sorted by UID, so one merge pass finds
+ * vanished messages (EXPUNGE, reported from the highest number down so
+ * every number is right when it is sent), new ones (EXISTS, RECENT) and
+ * flags changed elsewhere (FETCH FLAGS). When EXPUNGE may not be sent
+ * (after FETCH, STORE, SEARCH: RFC 3501 §7.4.1), vanished messages stay in
+ * the view, marked, until a later command may report them. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imapd.h"
+#include "log.h"
+#include "uidlist.h"
+
+static void msg_from_rec(struct view_msg *m, const struct uidlist_rec *r)
+{
+	memset(m, 0, sizeof *m);
+	m->uid = r->uid;
+	m->name = xstrdup(r->name);
+	m->in_new = r->in_new;
+	m->flags = r->flags;
+	m->keywords = r->keywords;
+	m->size = r->size;
+}
+
+static void view_append(struct mailbox_view *v, const struct uidlist_rec *r)
+{
+	if (v->n == v->cap) {
+		v->cap = v->cap ? v->cap * 2 : 64;
+		v->m = xrealloc(v->m, v->cap * sizeof *v->m);
+	}
+	msg_from_rec(&v->m[v->n++], r);
+}
+
+static uint32_t known_keywords(const struct mailbox_view *v)
+{
+	uint32_t bits = 0;
+	for (int i = 0; i < IMAP_KEYWORDS_MAX; i++)
+		if (v->kw.names[i])
+			bits |= 1u << i;
+	return bits;
+}
+
+int view_open(struct imap_session *s, const char *name, const char *dir, bool readonly,
+	      struct mailbox_view **v_r)
+{
+	(void)s;
+	struct uidlist ul;
+	memset(&ul, 0, sizeof ul);
+	if (uidlist_sync(dir, &ul) < 0)
+		return -1;
+	struct mailbox_view *v = xcalloc(1, sizeof *v);
+	snprintf(v->name, sizeof v->name, "%s", name);
+	snprintf(v->dir, sizeof v->dir, "%s", dir);
+	v->readonly = readonly;
+	v->uidvalidity = ul.uidvalidity;
+	v->uidnext = ul.next_uid;
+	imap_keywords_load(dir, &v->kw);
+	v->kw_known = known_keywords(v);
+	for (size_t i = 0; i < ul.n; i++)
+		view_append(v, &ul.recs[i]);
+	uint32_t seen = recent_claim(dir, v->n ? v->m[v->n - 1].uid : 0, !readonly);
+	for (size_t i = 0; i < v->n; i++)
+		v->m[i].recent = v->m[i].uid > seen;
+	uidlist_free(&ul);
+	*v_r = v;
+	return 0;
+}
+
+void view_free(struct mailbox_view *v)
+{
+	for (size_t i = 0; i < v->n; i++)
+		free(v->m[i].name);
+	free(v->m);
+	imap_keywords_free(&v->kw);
+	free(v);
+}
+
+void view_remove(struct mailbox_view *v, size_t i)
+{
+	free(v->m[i].name);
+	memmove(&v->m[i], &v->m[i + 1], (v->n - i - 1) * sizeof *v->m);
+	v->n--;
+}
+
+size_t view_count_recent(const struct mailbox_view *v)
+{
+	size_t r = 0;
+	for (size_t i = 0; i < v->n; i++)
+		r += v->m[i].recent;
+	return r;
+}
+
+static void send_flag_lists(struct imap_session *s, struct mailbox_view *v)
+{
+	struct strbuf sb = STRBUF_INIT;
+	imap_write_flag_names(&sb, v);
+	imap_untagged(s, "FLAGS (%s)", sb.s);
+	if (v->readonly)
+		imap_untagged(s, "OK [PERMANENTFLAGS ()] Read-only mailbox.");
+	else
+		imap_untagged(s, "OK [PERMANENTFLAGS (%s%s)] Flags permitted.", sb.s,
+			      known_keywords(v) == 0x3ffffff ? "" : " \\*");
+	sb_free(&sb);
+}
+
+void view_sync(struct imap_session *s, bool allow_expunge)
+{
+	struct mailbox_view *v = s->view;
+	struct uidlist ul;
+	memset(&ul, 0, sizeof ul);
+	if (!imap_mailbox_exists(v->dir)) {
+		imap_untagged(s, "BYE The selected mailbox was deleted or renamed");
+		s->logout = true;
+		return;
+	}
+	if (uidlist_sync(v->dir, &ul) < 0)
+		return;
+	if (ul.uidvalidity != v->uidvalidity) {
+		imap_untagged(s, "BYE Mailbox UIDVALIDITY changed; please reconnect");
+		s->logout = true;
+		uidlist_free(&ul);
+		return;
+	}
+	size_t j = 0, old_n = v->n;
+	uint32_t kw_seen = 0;
+	for (size_t i = 0; i < v->n; i++) {
+		struct view_msg *m = &v->m[i];
+		while (j < ul.n && ul.recs[j].uid < m->uid)
+			j++;
+		if (j < ul.n && ul.recs[j].uid == m->uid) {
+			const struct uidlist_rec *r = &ul.recs[j++];
+			if (strcmp(m->name, r->name) != 0) {
+				free(m->name);
+				m->name = xstrdup(r->name);
+			}
+			m->in_new = r->in_new;
+			if (!m->expunged && (m->flags != r->flags || m->keywords != r->keywords)) {
+				m->flags = r->flags;
+				m->keywords = r->keywords;
+				m->flags_dirty = true;
+			}
+			kw_seen |= m->keywords;
+		} else {
+			m->expunged = true;
+		}
+	}
+	uint32_t last = v->n ? v->m[v->n - 1].uid : 0;
+	for (; j < ul.n; j++) {
+		if (ul.recs[j].uid <= last)
+			continue;
+		view_append(v, &ul.recs[j]);
+		kw_seen |= ul.recs[j].keywords;
+	}
+	v->uidnext = ul.next_uid;
+	uidlist_free(&ul);
+
+	if (v->n > old_n) {
+		uint32_t seen = recent_claim(v->dir, v->m[v->n - 1].uid, !v->readonly);
+		for (size_t i = old_n; i < v->n; i++)
+			v->m[i].recent = v->m[i].uid > seen;
+	}
+	if (kw_seen & ~v->kw_known) {
+		/* A letter without a name in the keyword file (set by some other
+		 * tool) is remembered too, so it does not cause a reload at every
+		 * command; FLAGS goes out only when a name was added. */
+		uint32_t before = known_keywords(v);
+		imap_keywords_load(v->dir, &v->kw);
+		if (known_keywords(v) != before)
+			send_flag_lists(s, v);
+		v->kw_known = known_keywords(v) | kw_seen;
+	}
+	if (allow_expunge) {
+		for (size_t i = v->n; i-- > 0;) {
+			if (!v->m[i].expunged)
+				continue;
+			imap_untagged(s, "%zu EXPUNGE", i + 1);
+			view_remove(v, i);
+			if (i < old_n)
+				old_n--;
+		}
+	}
+	if (v->n > old_n) {
+		imap_untagged(s, "%zu EXISTS", v->n);
+		imap_untagged(s, "%zu RECENT", view_count_recent(v));
+	}
+	for (size_t i = 0; i < v->n; i++) {
+		struct view_msg *m = &v->m[i];
+		if (!m->flags_dirty)
+			continue;
+		m->flags_dirty = false;
+		struct strbuf sb = STRBUF_INIT;
+		imap_write_flags(&sb, v, m);
+		imap_untagged(s, "%zu FETCH (UID %u FLAGS %s)", i + 1, (unsigned)m->uid, sb.s);
+		sb_free(&sb);
+	}
+}
+
+int view_select_set(struct imap_session *s, struct imap_cmd *c, const char *set, bool uid,
+		    bool **sel_r)
+{
+	struct mailbox_view *v = s->view;
+	struct imap_seqset ss;
+	if (!uid && v->n == 0 && strchr(set, '*') && imap_seqset_valid(set)) {
+		/* "1:*" in an empty mailbox: nothing, not an error (mutt asks) */
+		*sel_r = xcalloc(1, sizeof **sel_r);
+		return 0;
+	}
+	uint32_t star = uid ? (v->n ? v->m[v->n - 1].uid : 0) : (uint32_t)v->n;
+	if (imap_seqset_parse(set, star, &ss) < 0) {
+		cmd_reply(c, "BAD Invalid sequence set");
+		return -1;
+	}
+	if (!uid && (v->n == 0 || imap_seqset_max(&ss) > v->n || imap_seqset_max(&ss) == 0)) {
+		imap_seqset_free(&ss);
+		cmd_reply(c, "BAD Invalid message sequence number");
+		return -1;
+	}
+	bool *sel = xcalloc(v->n + 1, sizeof *sel);
+	for (size_t i = 0; i < v->n; i++)
+		sel[i] = imap_seqset_contains(&ss, uid ? v->m[i].uid : (uint32_t)(i + 1));
+	imap_seqset_free(&ss);
+	*sel_r = sel;
+	return 0;
+}
+
+int view_set_flags(struct mailbox_view *v, size_t i, unsigned flags, uint32_t keywords)
+{
+	struct view_msg *m = &v->m[i];
+	if (m->flags == flags && m->keywords == keywords)
+		return 1;
+	char newname[MAILDIR_NAME_MAX];
+	int r = maildir_set_flags(v->dir, m->name, m->in_new, flags, keywords, newname, sizeof newname);
+	if (r <= 0)
+		return r;
+	free(m->name);
+	m->name = xstrdup(newname);
+	m->in_new = false;
+	m->flags = flags;
+	m->keywords = keywords;
+	return 1;
+}
