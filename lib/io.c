@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +27,7 @@ static ssize_t fd_write(struct io *io, const void *buf, size_t len)
 	do
 		n = write(io->fd_out, buf, len);
 	while (n < 0 && errno == EINTR);
-	return n;
+	return n; /* EAGAIN after SO_SNDTIMEO: the client stopped reading */
 }
 
 void io_init(struct io *io, int fd_in, int fd_out, unsigned timeout_s)
@@ -42,6 +44,12 @@ void io_init(struct io *io, int fd_in, int fd_out, unsigned timeout_s)
 	io->raw_pending = NULL;
 	/* a vanished client must surface as a write error, not kill us */
 	signal(SIGPIPE, SIG_IGN);
+	/* a client that stops reading must not pin the handler forever: on a
+	 * socket, writes (plain or TLS) give up after the idle timeout */
+	if (timeout_s) {
+		struct timeval tv = { .tv_sec = timeout_s > 2000000 ? 2000000 : (time_t)timeout_s };
+		setsockopt(fd_out, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv); /* ENOTSOCK on pipes: fine */
+	}
 }
 
 void io_reset_transport(struct io *io)
