@@ -81,3 +81,21 @@ stop_servers() {
 count_files() {
 	if [ -d "$1" ]; then find "$1" -maxdepth 1 -type f | wc -l; else echo 0; fi
 }
+
+# make_test_pki DIR: a test CA (DIR/ca.pem) and a server certificate for
+# mx.example.org and 127.0.0.1 (DIR/cert.pem, DIR/key.pem), openssl CLI.
+make_test_pki() {
+	local pki=$1
+	mkdir -p "$pki"
+	(
+		cd "$pki" || exit 1
+		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout ca.key -out ca.pem -days 2 -subj "/CN=Postern Test CA" \
+			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
+		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+			-keyout key.pem -out server.csr -subj "/CN=mx.example.org"
+		printf 'subjectAltName=DNS:mx.example.org,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
+		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
+			-out cert.pem -days 2 -extfile ext.cnf
+	) >"$pki/pki.log" 2>&1
+}
