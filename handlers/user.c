@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -88,6 +89,25 @@ static int set_password(const struct config *cfg, const struct user *u)
 		return EXIT_FAIL;
 	}
 	return 0;
+}
+
+/* Run as root, hand the new maildir to the owner of mail_root (the user the
+ * handlers run as), or they could not deliver into it. */
+static void give_to_mail_owner(const struct config *cfg, const char *domain, const char *dir)
+{
+	struct stat root;
+	if (geteuid() != 0 || stat(cfg->mail_root, &root) != 0 || root.st_uid == 0)
+		return;
+	char path[CONFIG_PATH_MAX + USER_DOMAIN_MAX + 8];
+	const char *subs[] = { "", "/cur", "/new", "/tmp" };
+	snprintf(path, sizeof path, "%s/%s", cfg->mail_root, domain);
+	if (lchown(path, root.st_uid, root.st_gid) != 0)
+		log_warn("lchown(%s) failed: %m", path);
+	for (size_t i = 0; i < sizeof subs / sizeof *subs; i++) {
+		snprintf(path, sizeof path, "%s%s", dir, subs[i]);
+		if (lchown(path, root.st_uid, root.st_gid) != 0)
+			log_warn("lchown(%s) failed: %m", path);
+	}
 }
 
 static int cmd_list(const struct config *cfg)
@@ -171,6 +191,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "postern-user: user added, but the maildir could not be created\n");
 			return EXIT_FAIL;
 		}
+		give_to_mail_owner(&cfg, u.domain, dir);
 		printf("added %s (maildir %s)\n", u.name, dir);
 		return 0;
 	}

@@ -244,11 +244,14 @@ int users_write_entry(const struct config *cfg, const struct user *u, const char
 	struct strbuf out = STRBUF_INIT;
 	int found = 0, rc = -1;
 	mode_t mode = 0600;
+	struct stat st;
+	bool have_owner = false;
 	FILE *f = fopen(cfg->users_file, "re");
 	if (f) {
-		struct stat st;
-		if (fstat(fileno(f), &st) == 0)
+		if (fstat(fileno(f), &st) == 0) {
 			mode = st.st_mode & 07777;
+			have_owner = true;
+		}
 		char line[USERS_LINE_MAX + 2], copy[USERS_LINE_MAX + 2];
 		while (fgets(line, sizeof line, f)) {
 			char *n, *s, l2[USER_LOCAL_MAX + 1], d2[USER_DOMAIN_MAX + 1];
@@ -286,6 +289,9 @@ int users_write_entry(const struct config *cfg, const struct user *u, const char
 		log_err("open(%s) failed: %m", tmppath);
 		goto out;
 	}
+	/* root editing the file must not take it away from the handlers' user */
+	if (have_owner && fchown(fd, st.st_uid, st.st_gid) != 0 && geteuid() == 0)
+		log_warn("fchown(%s) failed: %m", tmppath);
 	size_t off = 0;
 	while (off < out.len) {
 		ssize_t w = write(fd, out.s + off, out.len - off);
