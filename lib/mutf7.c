@@ -76,6 +76,8 @@ static int decode_run(const unsigned char **pp, struct strbuf *out)
 			return -1;
 		} else if (u >= 0x20 && u <= 0x7e) {
 			return -1; /* must have been written directly */
+		} else if (u < 0x20 || u == 0x7f || (u >= 0x80 && u <= 0x9f)) {
+			return -1; /* control characters have no place in a name */
 		} else {
 			put_utf8(out, u);
 		}

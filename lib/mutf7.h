@@ -8,8 +8,8 @@
 
 /* Decode NAME to UTF-8, appending to OUT. Returns 0, or -1 when NAME is not
  * valid modified UTF-7: octets outside 0x20..0x7e, '&' without its '-',
- * bad modified BASE64, printable ASCII encoded in base64, stray bits, or
- * broken UTF-16 surrogates. */
+ * bad modified BASE64, printable ASCII encoded in base64, encoded control
+ * characters (C0, DEL, C1), stray bits, or broken UTF-16 surrogates. */
 int mutf7_to_utf8(const char *name, struct strbuf *out);
 
 /* True when NAME is valid modified UTF-7. */
