@@ -169,7 +169,12 @@ static int set_key(struct config *cfg, const char *dir, const char *key, char *v
 		cfg->ndomains = 0;
 		for (char *save = NULL, *d = strtok_r(val, ",", &save); d; d = strtok_r(NULL, ",", &save)) {
 			d = trim(d);
-			if (!valid_domain(d))
+			/* stored without the root's trailing dot, as compared */
+			size_t dl = strlen(d);
+			if (dl > 1 && d[dl - 1] == '.')
+				d[--dl] = '\0';
+			/* also a directory name under mail_root: no empty labels */
+			if (!valid_domain(d) || d[0] == '.' || d[dl - 1] == '.' || strstr(d, ".."))
 				return -1;
 			if (cfg->ndomains == CONFIG_MAX_DOMAINS) {
 				*why = "too many domains";

@@ -1,7 +1,12 @@
 /* Exact aliases win over users, a domain catch-all only applies to
  * addresses that are no user (lib/aliases.c); so aliases are asked first.
  * The local part is taken literally: "user%other" and "other!user" are just
- * local parts that match no user, never routing instructions. */
+ * local parts that match no user, never routing instructions. Remote
+ * recipients (alias targets, or any address for an authenticated client)
+ * are mailboxes without a directory: the delivery queues them. Everything
+ * else — other domains, address literals, source routes (dropped by the
+ * path parser, so the real domain decides) — is relaying, refused unless
+ * the session is authenticated. */
 #include "recipient.h"
 
 #include <stdio.h>
@@ -13,21 +18,49 @@
 #include "strbuf.h"
 #include "users.h"
 
-static enum smtp_rcpt_result add_box(struct smtp_session *s, const struct user *u)
+/* A new slot for NAME, or NULL when NAME is already there (*rc OK) or
+ * the limit is reached (*rc TOO_MANY). */
+static struct smtp_mailbox *new_box(struct smtp_session *s, const char *name,
+				    enum smtp_rcpt_result *rc)
 {
 	struct smtp_txn *t = &s->txn;
+	*rc = SMTP_RCPT_OK;
 	for (size_t i = 0; i < t->nboxes; i++)
-		if (strcmp(t->boxes[i].user, u->name) == 0)
-			return SMTP_RCPT_OK;
-	if (t->nboxes >= SMTP_MAX_MAILBOXES)
-		return SMTP_RCPT_TOO_MANY;
+		if (strcmp(t->boxes[i].user, name) == 0)
+			return NULL;
+	if (t->nboxes >= SMTP_MAX_MAILBOXES) {
+		*rc = SMTP_RCPT_TOO_MANY;
+		return NULL;
+	}
 	if (t->nboxes == t->capboxes) {
 		size_t cap = t->capboxes ? t->capboxes * 2 : 4;
 		t->boxes = xrealloc(t->boxes, cap * sizeof *t->boxes);
 		t->capboxes = cap;
 	}
 	struct smtp_mailbox *b = &t->boxes[t->nboxes];
-	snprintf(b->user, sizeof b->user, "%s", u->name);
+	snprintf(b->user, sizeof b->user, "%s", name);
+	b->dir[0] = '\0';
+	return b;
+}
+
+/* A remote recipient: queued at the end of the data. */
+static enum smtp_rcpt_result add_remote(struct smtp_session *s, const char *addr)
+{
+	enum smtp_rcpt_result rc;
+	if (strlen(addr) >= sizeof s->txn.boxes[0].user)
+		return SMTP_RCPT_ERROR;
+	if (new_box(s, addr, &rc))
+		s->txn.nboxes++;
+	return rc;
+}
+
+static enum smtp_rcpt_result add_box(struct smtp_session *s, const struct user *u)
+{
+	struct smtp_txn *t = &s->txn;
+	enum smtp_rcpt_result rc;
+	struct smtp_mailbox *b = new_box(s, u->name, &rc);
+	if (!b)
+		return rc;
 	if (maildir_user_path(s->cfg, u->local, u->domain, b->dir, sizeof b->dir) < 0) {
 		log_err("mail directory path for %s too long", u->name);
 		return SMTP_RCPT_ERROR;
@@ -53,13 +86,13 @@ static enum smtp_rcpt_result add_alias(struct smtp_session *s, const char *name,
 				       const struct alias_targets *t)
 {
 	size_t nlocal = 0, nremote = 0;
-	struct strbuf remote = STRBUF_INIT;
 	enum smtp_rcpt_result rc = SMTP_RCPT_OK;
 	for (size_t i = 0; i < t->n && rc == SMTP_RCPT_OK; i++) {
 		const char *at = strrchr(t->addr[i], '@');
 		if (!at || !config_is_local_domain(s->cfg, at + 1)) {
-			sb_printf(&remote, "%s%s", nremote ? "," : "", t->addr[i]);
-			nremote++;
+			rc = add_remote(s, t->addr[i]);
+			if (rc == SMTP_RCPT_OK)
+				nremote++;
 			continue;
 		}
 		enum smtp_rcpt_result r = add_user(s, t->addr[i]);
@@ -70,20 +103,10 @@ static enum smtp_rcpt_result add_alias(struct smtp_session *s, const char *name,
 		else
 			rc = r;
 	}
-	if (rc == SMTP_RCPT_OK) {
-		if (nlocal == 0 && nremote > 0) {
-			log_warn("alias %s: forwarding to remote %s not available yet, rejected",
-				 name, remote.s);
-			rc = SMTP_RCPT_REMOTE_ONLY;
-		} else if (nlocal == 0) {
-			log_err("alias %s has no deliverable target", name);
-			rc = SMTP_RCPT_ERROR;
-		} else if (nremote > 0) {
-			log_warn("alias %s: remote targets %s skipped (forwarding not available yet)",
-				 name, remote.s);
-		}
+	if (rc == SMTP_RCPT_OK && nlocal + nremote == 0) {
+		log_err("alias %s has no deliverable target", name);
+		rc = SMTP_RCPT_ERROR;
 	}
-	sb_free(&remote);
 	return rc;
 }
 
@@ -91,8 +114,15 @@ enum smtp_rcpt_result smtp_rcpt_resolve(struct smtp_session *s, const struct smt
 {
 	const struct config *cfg = s->cfg;
 	const char *domain = p->domain[0] ? p->domain : (cfg->ndomains ? cfg->domains[0] : "");
-	if (p->literal || !domain[0] || !config_is_local_domain(cfg, domain))
-		return SMTP_RCPT_RELAY;
+	if (p->literal || !domain[0] || !config_is_local_domain(cfg, domain)) {
+		if (!s->authenticated || p->null || !p->domain[0])
+			return SMTP_RCPT_RELAY;
+		size_t before = s->txn.nboxes;
+		enum smtp_rcpt_result rc = add_remote(s, p->addr);
+		if (rc != SMTP_RCPT_OK)
+			s->txn.nboxes = before;
+		return rc;
+	}
 
 	char name[USER_NAME_MAX + 8];
 	int n = snprintf(name, sizeof name, "%s@%s", p->local, domain);
