@@ -82,6 +82,20 @@ serve 1100 POP3 postern-pop3d
 serve 9950 POP3S postern-pop3d --tls
 serve 1430 IMAP postern-imapd
 serve 9930 IMAPS postern-imapd --tls
+# Queued mail to other domains: the detached runner postern-smtpd starts
+# handles new mail; this retries deferred mail, like the systemd timer.
+if [ -x "$BUILD/postern-relay" ]; then
+	(
+		trap 'kill $s 2>/dev/null; exit 0' TERM INT
+		while :; do
+			sleep 60 &
+			s=$!
+			wait $s
+			"$BUILD/postern-relay" -c "$conf" --once >/dev/null 2>&1
+		done
+	) &
+	pids="$pids $!"
+fi
 echo "demo users ($run/users):"
 awk '!/^#/ && NF >= 2 { u = $1; if (u !~ /@/) u = u "@example.org"; printf "  %-22s password: %s\n", u, $2 }' "$run/users"
 echo "try:  swaks --server 127.0.0.1:2525 --to alice@example.org"

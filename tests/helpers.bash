@@ -33,6 +33,8 @@ ALIASES
 	export POSTERN_LOG=stderr
 	export POSTERN_FAIL_DELAY_MS=0
 	export POSTERN_PEER=127.0.0.1
+	# no detached queue runner outliving a test (suites that test it opt in)
+	export POSTERN_RELAY_SPAWN=0
 }
 
 # free_port: print a TCP port nobody listens on (127.0.0.1).
@@ -48,7 +50,7 @@ serve() {
 	shift
 	# systemd-socket-activate hands the program only the variables named
 	local envs="" v
-	for v in POSTERN_CONF POSTERN_LOG POSTERN_FAIL_DELAY_MS POSTERN_NOW ASAN_OPTIONS UBSAN_OPTIONS; do
+	for v in POSTERN_CONF POSTERN_LOG POSTERN_FAIL_DELAY_MS POSTERN_NOW POSTERN_RELAY_SPAWN ASAN_OPTIONS UBSAN_OPTIONS; do
 		[ -n "${!v+x}" ] && envs="$envs -E $v"
 	done
 	systemd-socket-activate --accept --inetd $envs -l "127.0.0.1:$port" "$@" \

@@ -140,7 +140,7 @@ PY
 	start_run
 	hold_open
 	# the launcher script is the shell make started
-	launcher=$(pgrep -s "$SID" -fx 'sh scripts/run.sh')
+	launcher=$(pgrep -o -s "$SID" -fx 'sh scripts/run.sh') # -o: not its retry loop
 	[ -n "$launcher" ]
 	kill -TERM "$launcher"
 	gone
