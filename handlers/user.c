@@ -187,7 +187,7 @@ int main(int argc, char **argv)
 			return rc;
 		char dir[MAILDIR_PATH_MAX];
 		if (maildir_user_path(&cfg, u.local, u.domain, dir, sizeof dir) != 0 ||
-		    maildir_create(dir) != 0) {
+		    maildir_check_user_dir(&cfg, dir) != 0 || maildir_create(dir) != 0) {
 			fprintf(stderr, "postern-user: user added, but the maildir could not be created\n");
 			return EXIT_FAIL;
 		}

@@ -4,7 +4,11 @@
  * "&AC4-" on disk (modified UTF-7 for '.'), so the mapping is one to one:
  * clients cannot send a literal "&AC4-" (printable ASCII must not be
  * base64-encoded in modified UTF-7), and a directory name is accepted as a
- * folder only when encoding its decoded name gives it back. */
+ * folder only when encoding its decoded name gives it back.
+ *
+ * A ".F" entry that is a symlink is never a folder: it is not listed, and
+ * every operation on it fails (the store opens maildirs with md_open_dir,
+ * which refuses symlinks); create, delete and rename refuse it too. */
 #include "maildir.h"
 
 #include <dirent.h>
@@ -116,7 +120,13 @@ static int touch(const char *dir, const char *name)
 	char path[MAILDIR_PATH_MAX];
 	if (md_pathf(path, sizeof path, "%s/%s", dir, name) < 0)
 		return -1;
-	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int dfd = md_open_dir(dir);
+	int fd = dfd < 0 ? -1 : openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (dfd >= 0) {
+		int e = errno;
+		close(dfd);
+		errno = e;
+	}
 	if (fd < 0) {
 		md_err("open(%s) failed: %m", path);
 		return -1;
@@ -145,7 +155,8 @@ int maildir_folder_create(const char *root, const char *name)
 	}
 	int created = m == 0;
 	struct stat st;
-	if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+	if (lstat(path, &st) < 0 || !S_ISDIR(st.st_mode)) {
+		md_err("%s is not a directory (or a symlink); refusing it", path);
 		errno = ENOTDIR;
 		return -1;
 	}
@@ -199,6 +210,16 @@ int maildir_folder_delete(const char *root, const char *name)
 	    maildir_unique_base(base, sizeof base) < 0 ||
 	    md_pathf(trash, sizeof trash, "%s/" TRASH_PREFIX "%s", root, base) < 0)
 		return -1;
+	struct stat st;
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode)) {
+		/* never touch what a planted symlink points to (renaming and
+		 * unlinking the link itself would not, but refuse it plainly) */
+		md_err("%s is not a directory (or a symlink); refusing it", path);
+		errno = ENOTDIR;
+		return -1;
+	}
 	if (rename(path, trash) < 0) {
 		if (errno == ENOENT)
 			return 0;
@@ -222,20 +243,38 @@ static int rename_inbox(const char *root, const char *to)
 	struct maildir_list l;
 	if (maildir_scan(root, false, &l) < 0)
 		return -1;
-	int ret = 1;
-	for (size_t i = 0; i < l.n; i++) {
-		const char *sub = l.e[i].in_new ? "new" : "cur";
-		if (md_pathf(src, sizeof src, "%s/%s/%s", root, sub, l.e[i].name) < 0 ||
-		    md_pathf(dst, sizeof dst, "%s/%s/%s", tpath, sub, l.e[i].name) < 0 ||
-		    (rename(src, dst) < 0 && errno != ENOENT)) {
+	int ret = 1, sfd[2], dfd[2];
+	for (int i = 0; i < 2; i++) {
+		const char *sub = i ? "cur" : "new";
+		sfd[i] = md_open_dir_sub(root, sub);
+		dfd[i] = md_open_dir_sub(tpath, sub);
+		if (sfd[i] < 0 || dfd[i] < 0) {
+			md_err("open(%s/%s or %s/%s) failed: %m", root, sub, tpath, sub);
+			ret = -1;
+		}
+	}
+	for (size_t i = 0; i < l.n && ret == 1; i++) {
+		int k = l.e[i].in_new ? 0 : 1;
+		if (renameat(sfd[k], l.e[i].name, dfd[k], l.e[i].name) < 0 && errno != ENOENT) {
+			int e = errno;
+			if (md_pathf(src, sizeof src, "%s/%s/%s", root, k ? "cur" : "new", l.e[i].name) < 0 ||
+			    md_pathf(dst, sizeof dst, "%s/%s/%s", tpath, k ? "cur" : "new", l.e[i].name) < 0)
+				src[0] = dst[0] = '\0';
+			errno = e;
 			md_err("rename(%s, %s) failed: %m", src, dst);
 			ret = -1;
 		}
 	}
 	maildir_list_free(&l);
 	for (int i = 0; i < 2; i++) {
-		if (md_pathf(dst, sizeof dst, "%s/%s", tpath, i ? "cur" : "new") < 0 || maildir_fsync_dir(dst) < 0)
+		if (dfd[i] >= 0 && fsync(dfd[i]) < 0 && errno != EINVAL) {
+			md_err("fsync(%s/%s) failed: %m", tpath, i ? "cur" : "new");
 			ret = -1;
+		}
+		if (sfd[i] >= 0)
+			close(sfd[i]);
+		if (dfd[i] >= 0)
+			close(dfd[i]);
 	}
 	return ret;
 }
@@ -263,12 +302,20 @@ int maildir_folder_rename(const char *root, const char *from, const char *to)
 		return -1;
 	if (lstat(src, &st) < 0)
 		return errno == ENOENT ? 0 : -1;
+	if (!S_ISDIR(st.st_mode)) {
+		md_err("%s is not a directory (or a symlink); refusing it", src);
+		errno = ENOTDIR;
+		return -1;
+	}
 	/* the folder first, then its children ".A.*", each to the new prefix */
 	size_t n = 1, cap = 8;
 	char **names = xmalloc(cap * sizeof *names);
 	names[0] = xstrdup(fenc);
-	DIR *d = opendir(root);
+	int rfd = md_open_dir(root);
+	DIR *d = rfd < 0 ? NULL : fdopendir(rfd);
 	if (!d) {
+		if (rfd >= 0)
+			close(rfd);
 		maildir_names_free(names, n);
 		return -1;
 	}
@@ -331,8 +378,11 @@ int maildir_folder_list(const char *root, char ***names_r, size_t *n_r)
 	struct names ns = { 0 };
 	*names_r = NULL;
 	*n_r = 0;
-	DIR *d = opendir(root);
+	int rfd = md_open_dir(root);
+	DIR *d = rfd < 0 ? NULL : fdopendir(rfd);
 	if (!d) {
+		if (rfd >= 0)
+			close(rfd);
 		if (errno == ENOENT)
 			return 0;
 		md_err("opendir(%s) failed: %m", root);
@@ -382,7 +432,7 @@ static int subs_read(const char *root, struct names *ns)
 	memset(ns, 0, sizeof *ns);
 	if (md_pathf(path, sizeof path, "%s/" SUBS_FILE, root) < 0)
 		return -1;
-	int r = md_read_file(path, &buf, &len);
+	int r = md_read_file(root, SUBS_FILE, &buf, &len);
 	if (r <= 0)
 		return r;
 	if (len > SUBS_MAX)

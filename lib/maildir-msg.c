@@ -92,20 +92,28 @@ int maildir_scan_names(const char *dir,
 		       int (*fn)(void *ctx, int dirfd, const char *name, bool in_new), void *ctx)
 {
 	static const char *const subs[] = { "new", "cur" };
-	char path[MAILDIR_PATH_MAX];
+	int mfd = md_open_dir(dir);
+	if (mfd < 0)
+		return -1;
 	for (int i = 0; i < 2; i++) {
-		if (md_pathf(path, sizeof path, "%s/%s", dir, subs[i]) < 0)
+		int fd = md_open_sub(mfd, subs[i]);
+		DIR *d = fd < 0 ? NULL : fdopendir(fd);
+		if (!d) {
+			int e = errno;
+			if (fd >= 0)
+				close(fd);
+			close(mfd);
+			errno = e;
 			return -1;
-		DIR *d = opendir(path);
-		if (!d)
-			return -1;
+		}
 		for (;;) {
 			errno = 0;
 			struct dirent *de = readdir(d);
 			if (!de) {
 				if (errno) {
-					md_err("readdir(%s) failed: %m", path);
+					md_err("readdir(%s/%s) failed: %m", dir, subs[i]);
 					closedir(d);
+					close(mfd);
 					return -1;
 				}
 				break;
@@ -113,12 +121,16 @@ int maildir_scan_names(const char *dir,
 			if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
 				continue;
 			if (fn(ctx, dirfd(d), de->d_name, i == 0) < 0) {
+				int e = errno;
 				closedir(d);
+				close(mfd);
+				errno = e;
 				return -1;
 			}
 		}
 		closedir(d);
 	}
+	close(mfd);
 	return 0;
 }
 
@@ -185,16 +197,19 @@ static bool valid_msg_name(const char *name, size_t len)
 	return len > 0 && name[0] != '.' && !memchr(name, '/', len);
 }
 
-/* Look for BASE in DIR/SUB: 1 found (name_r set), 0 not there, -1 error. */
-static int find_in(const char *dir, const char *sub, const char *base, size_t baselen,
-		   char *name_r, size_t namelen)
+/* Look for BASE in the directory SFD (new/ or cur/; -1: missing): 1 found
+ * (name_r set), 0 not there, -1 error. */
+static int find_in(int sfd, const char *base, size_t baselen, char *name_r, size_t namelen)
 {
-	char path[MAILDIR_PATH_MAX];
-	if (md_pathf(path, sizeof path, "%s/%s", dir, sub) < 0)
+	if (sfd < 0)
+		return 0;
+	int fd = openat(sfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC); /* own offset */
+	DIR *d = fd < 0 ? NULL : fdopendir(fd);
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
-	DIR *d = opendir(path);
-	if (!d)
-		return errno == ENOENT ? 0 : -1;
+	}
 	int r = 0;
 	struct dirent *de;
 	while (r == 0 && (de = readdir(d)) != NULL) {
@@ -207,16 +222,50 @@ static int find_in(const char *dir, const char *sub, const char *base, size_t ba
 	return r;
 }
 
-int maildir_find(const char *dir, const char *base, size_t baselen,
-		 char *name_r, size_t namelen, bool *in_new_r)
+/* new/ and cur/ of a maildir, opened without following symlinks. */
+struct msgdirs {
+	int fd[2]; /* new, cur; -1 when missing */
+};
+
+static void msgdirs_close(struct msgdirs *m)
 {
-	if (!valid_msg_name(base, baselen) || memchr(base, ':', baselen) || memchr(base, '\0', baselen)) {
-		errno = EINVAL;
+	for (int i = 0; i < 2; i++)
+		if (m->fd[i] >= 0)
+			close(m->fd[i]);
+}
+
+/* 1 opened, 0 DIR missing, -1 error (a symlink: ELOOP/ENOTDIR; logged). */
+static int msgdirs_open(const char *dir, struct msgdirs *m)
+{
+	m->fd[0] = m->fd[1] = -1;
+	int mfd = md_open_dir(dir);
+	if (mfd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		md_err("open(%s) failed: %m", dir);
 		return -1;
 	}
+	for (int i = 0; i < 2; i++) {
+		m->fd[i] = md_open_sub(mfd, i == 0 ? "new" : "cur");
+		if (m->fd[i] < 0 && errno != ENOENT) {
+			md_err("open(%s/%s) failed: %m", dir, i == 0 ? "new" : "cur");
+			int e = errno;
+			msgdirs_close(m);
+			close(mfd);
+			errno = e;
+			return -1;
+		}
+	}
+	close(mfd);
+	return 1;
+}
+
+static int find_dirs(const struct msgdirs *m, const char *base, size_t baselen,
+		     char *name_r, size_t namelen, bool *in_new_r)
+{
 	for (int pass = 0; pass < 2; pass++) {
 		for (int i = 0; i < 2; i++) {
-			int r = find_in(dir, i == 0 ? "new" : "cur", base, baselen, name_r, namelen);
+			int r = find_in(m->fd[i], base, baselen, name_r, namelen);
 			if (r != 0) {
 				if (r > 0 && in_new_r)
 					*in_new_r = i == 0;
@@ -227,6 +276,24 @@ int maildir_find(const char *dir, const char *base, size_t baselen,
 	return 0;
 }
 
+int maildir_find(const char *dir, const char *base, size_t baselen,
+		 char *name_r, size_t namelen, bool *in_new_r)
+{
+	if (!valid_msg_name(base, baselen) || memchr(base, ':', baselen) || memchr(base, '\0', baselen)) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct msgdirs m;
+	int r = msgdirs_open(dir, &m);
+	if (r <= 0)
+		return r;
+	r = find_dirs(&m, base, baselen, name_r, namelen, in_new_r);
+	int e = errno;
+	msgdirs_close(&m);
+	errno = e;
+	return r;
+}
+
 /* The loop under set_flags, remove and open_msg: try OP on the name we
  * have; when it has vanished, find the message's current name and retry. */
 enum msg_op { OP_RENAME, OP_UNLINK, OP_OPEN };
@@ -234,47 +301,69 @@ enum msg_op { OP_RENAME, OP_UNLINK, OP_OPEN };
 static int msg_follow(const char *dir, char *name, size_t namelen, bool *in_new, enum msg_op op,
 		      const char *target, int *fd_r)
 {
-	char path[MAILDIR_PATH_MAX], dst[MAILDIR_PATH_MAX];
+	char path[MAILDIR_PATH_MAX];
 	size_t bl = maildir_base_len(name);
-	if (!valid_msg_name(name, strlen(name)) ||
-	    (target && md_pathf(dst, sizeof dst, "%s/cur/%s", dir, target) < 0)) {
+	if (!valid_msg_name(name, strlen(name)) || (target && strlen(target) >= MAILDIR_NAME_MAX)) {
 		errno = EINVAL;
 		return -1;
 	}
+	struct msgdirs m;
+	int r = msgdirs_open(dir, &m);
+	if (r <= 0)
+		return r;
 	for (int tries = 0; tries < FOLLOW_TRIES; tries++) {
-		if (md_pathf(path, sizeof path, "%s/%s/%s", dir, *in_new ? "new" : "cur", name) < 0)
-			return -1;
-		int r;
-		switch (op) {
-		case OP_RENAME:
+		int sfd = m.fd[*in_new ? 0 : 1];
+		snprintf(path, sizeof path, "%s/%s/%s", dir, *in_new ? "new" : "cur", name); /* messages */
+		struct stat st;
+		if (sfd < 0) {
+			errno = ENOENT;
+			r = -1;
+		} else if (op == OP_RENAME) {
 			if (!*in_new && strcmp(name, target) == 0)
-				r = access(path, F_OK);
-			else
-				r = rename(path, dst);
-			break;
-		case OP_UNLINK:
-			r = unlink(path);
-			break;
-		default:
-			r = *fd_r = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-			break;
+				r = fstatat(sfd, name, &st, AT_SYMLINK_NOFOLLOW);
+			else if (m.fd[1] < 0) {
+				errno = ENOENT; /* no cur/ */
+				r = -1;
+			} else
+				r = renameat(sfd, name, m.fd[1], target);
+		} else if (op == OP_UNLINK) {
+			r = unlinkat(sfd, name, 0);
+		} else {
+			/* O_NONBLOCK: a planted FIFO must not hang us (no effect on files) */
+			r = *fd_r = openat(sfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+			if (r >= 0 && (fstat(r, &st) < 0 || !S_ISREG(st.st_mode) ||
+				       fcntl(r, F_SETFL, O_RDONLY) < 0)) {
+				close(r);
+				r = *fd_r = -1;
+				errno = EINVAL;
+				md_err("%s is not a regular file", path);
+				goto fail;
+			}
 		}
-		if (r >= 0)
+		if (r >= 0) {
+			msgdirs_close(&m);
 			return 1;
+		}
 		if (errno != ENOENT) {
 			md_err("%s(%s) failed: %m", op == OP_RENAME ? "rename" : op == OP_UNLINK ? "unlink" : "open",
 			       path);
-			return -1;
+			goto fail;
 		}
 		char found[MAILDIR_NAME_MAX];
-		r = maildir_find(dir, name, bl, found, sizeof found, in_new);
-		if (r <= 0)
-			return r;
-		if (md_pathf(name, namelen, "%s", found) < 0)
-			return -1;
+		r = find_dirs(&m, name, bl, found, sizeof found, in_new);
+		if (r == 0) {
+			msgdirs_close(&m);
+			return 0;
+		}
+		if (r < 0 || md_pathf(name, namelen, "%s", found) < 0)
+			goto fail;
 	}
 	errno = EAGAIN;
 	md_err("message %.*s in %s keeps moving", (int)bl, name, dir);
+fail:;
+	int e = errno;
+	msgdirs_close(&m);
+	errno = e;
 	return -1;
 }
 

@@ -21,17 +21,32 @@ int md_pathf(char *out, size_t outlen, const char *fmt, ...) __attribute__((form
 /* Seconds since the epoch: $POSTERN_NOW when set (tests), else time(). */
 time_t md_now(void);
 
+/* Open the maildir DIR (O_DIRECTORY) without following a symlink at DIR
+ * itself nor, when DIR is a Maildir++ folder "<root>/.F", at <root>: the
+ * store works relative to this fd, so a directory swapped for a symlink
+ * later is not followed either. Trailing slashes are ignored. Returns the
+ * fd, or -1 (not logged; errno ENOENT missing, ELOOP/ENOTDIR a symlink or
+ * not a directory). */
+int md_open_dir(const char *dir);
+/* Subdirectory NAME of DFD, the same way (O_DIRECTORY|O_NOFOLLOW). */
+int md_open_sub(int dfd, const char *name);
+/* md_open_dir(DIR) then md_open_sub(SUB). fd or -1 (not logged). */
+int md_open_dir_sub(const char *dir, const char *sub);
+
 /* Replace DIR/NAME with DATA: write DIR/TMPNAME, fdatasync, rename, fsync
- * DIR. The caller serialises writers (TMPNAME is fixed). 0 or -1 (logged). */
+ * DIR (opened by md_open_dir; files O_NOFOLLOW). The caller serialises
+ * writers (TMPNAME is fixed). 0 or -1 (logged). */
 int md_write_atomic(const char *dir, const char *name, const char *tmpname, const void *data,
 		    size_t len);
 
-/* Read a whole (small) file into a malloc'd NUL-terminated buffer.
- * 1 read, 0 absent (ENOENT), -1 error (logged). */
-int md_read_file(const char *path, char **buf_r, size_t *len_r);
+/* Read the whole (small) file DIR/NAME (DIR by md_open_dir, NAME
+ * O_NOFOLLOW) into a malloc'd NUL-terminated buffer. 1 read, 0 absent
+ * (ENOENT, also when DIR is missing), -1 error (logged). */
+int md_read_file(const char *dir, const char *name, char **buf_r, size_t *len_r);
 
-/* rename() that never replaces an existing target (renameat2 NOREPLACE,
+/* renameat() that never replaces an existing target (renameat2 NOREPLACE,
  * falling back to a check + rename where unsupported). */
+int md_renameat_noreplace(int fromfd, const char *from, int tofd, const char *to);
 int md_rename_noreplace(const char *from, const char *to);
 
 #endif

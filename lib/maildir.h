@@ -9,7 +9,14 @@
  *
  * Delivery: tmp/<base> opened O_EXCL|O_NOFOLLOW, written, fsync'd, closed
  * (checked), link()ed to new/<base>, new/ fsync'd, tmp unlinked. A crash at
- * any instant leaves either no message or the whole message visible. */
+ * any instant leaves either no message or the whole message visible.
+ *
+ * Symlinks: nothing at or below a maildir DIR is followed (DIR itself, the
+ * user's maildir above a folder, cur/ new/ tmp/, messages, list, lock and
+ * subscription files): every function taking a DIR fails instead (errno
+ * ELOOP or ENOTDIR, -1), a symlinked ".Folder" is not listed. A FIFO or
+ * other non-regular file where a message or store file belongs fails with
+ * EINVAL instead of blocking. */
 #ifndef POSTERN_MAILDIR_H
 #define POSTERN_MAILDIR_H
 
@@ -36,6 +43,16 @@ enum {
  * users_parse_name (already validated). Returns 0 or -1 (too long). */
 int maildir_user_path(const struct config *cfg, const char *local, const char *domain,
 		      char *out, size_t outlen);
+
+/* Check DIR (as made by maildir_user_path) below cfg->mail_root: each of
+ * <domain>, <local> (and anything deeper) must be a real directory, not a
+ * symlink, or be absent (maildir_create makes it). mail_root itself and the
+ * path above it may be symlinks. Call before maildir_create and before the
+ * first use of a user's maildir (delivery, login). 0 ok, or -1 (logged;
+ * errno ELOOP for a symlink, ENOTDIR for another file, EINVAL when DIR is
+ * not under mail_root). The store itself never follows a symlink at or
+ * below DIR (see maildir.c); this covers the components above it. */
+int maildir_check_user_dir(const struct config *cfg, const char *dir);
 
 /* Create DIR and its cur/ new/ tmp/ (mode 0700, parents 0700 as needed);
  * idempotent. Returns 0 or -1 (logged). */

@@ -38,10 +38,15 @@
  *    everything is renumbered under a new UIDVALIDITY.
  * 7. A file seen by the scan may be expunged before we list it; it is then
  *    listed and dropped at the next sync (a UID is burnt, nothing breaks).
+ * 8. Symlinks are never followed: DIR, new/ and cur/ are opened with
+ *    md_open_dir/md_open_sub (O_NOFOLLOW) and the list, lock and
+ *    uidvalidity files O_NOFOLLOW relative to them; a maildir or a
+ *    subdirectory that is a symlink makes the sync fail (ELOOP/ENOTDIR).
  */
 #include "uidlist.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -170,7 +175,7 @@ static int lfile_read(const char *dir, struct lfile *lf, bool report)
 	lfile_free(lf);
 	if (md_pathf(path, sizeof path, "%s/" LIST_FILE, dir) < 0)
 		return -1;
-	int r = md_read_file(path, &lf->buf, &len);
+	int r = md_read_file(dir, LIST_FILE, &lf->buf, &len);
 	if (r <= 0)
 		return r;
 	lf->exists = true;
@@ -255,6 +260,9 @@ static int scan_dir(struct sync *s)
 	struct scan *sc = &s->scans[s->nscans];
 	if (maildir_scan_names(s->dir, scan_add, sc) < 0) {
 		md_err("scanning %s failed: %m", s->dir);
+		free(sc->e); /* a partial scan (new/ read, cur/ not) */
+		sb_free(&sc->arena);
+		memset(sc, 0, sizeof *sc);
 		return -1;
 	}
 	for (size_t i = 0; i < sc->n; i++)
@@ -392,19 +400,23 @@ static int item_natcmp(const void *x, const void *y)
 
 static uint32_t uidvalidity_new(const char *dir, uint32_t prev)
 {
-	char root[MAILDIR_PATH_MAX], path[MAILDIR_PATH_MAX], *buf;
+	char root[MAILDIR_PATH_MAX], *buf;
 	size_t len;
 	snprintf(root, sizeof root, "%s", dir);
 	for (size_t n = strlen(root); n > 1 && root[n - 1] == '/'; n--)
 		root[n - 1] = '\0';
-	if (md_pathf(path, sizeof path, "%s/maildirfolder", root) == 0 && access(path, F_OK) == 0) {
+	int dfd = md_open_dir(root);
+	struct stat st;
+	if (dfd >= 0 && fstatat(dfd, "maildirfolder", &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		char *slash = strrchr(root, '/');
 		if (slash && slash != root)
 			*slash = '\0';
 	}
+	if (dfd >= 0)
+		close(dfd);
 	int lock = maildir_lock(root, UV_LOCK, true);
 	uint64_t last = 0, v = (uint64_t)md_now();
-	if (md_pathf(path, sizeof path, "%s/" UV_FILE, root) == 0 && md_read_file(path, &buf, &len) > 0) {
+	if (md_read_file(root, UV_FILE, &buf, &len) > 0) {
 		last = strtoull(buf, NULL, 10);
 		free(buf);
 	}
@@ -437,7 +449,7 @@ static void rec_fill(const char *dir, struct uidlist_rec *r, uint32_t uid, const
 		char path[MAILDIR_PATH_MAX];
 		struct stat st;
 		if (md_pathf(path, sizeof path, "%s/%s/%s", dir, e->in_new ? "new" : "cur", e->name) == 0 &&
-		    stat(path, &st) == 0)
+		    lstat(path, &st) == 0 && S_ISREG(st.st_mode))
 			r->size = st.st_size;
 	}
 }

@@ -76,6 +76,10 @@ int pop3_maildrop_open(struct pop3 *s)
 		log_err("no maildir path for user %s", s->user.name);
 		return -1;
 	}
+	if (maildir_check_user_dir(s->cfg, s->dir) < 0) {
+		log_err("maildir of %s is not a plain directory: %m", s->user.name);
+		return -1;
+	}
 	/* a user who never got mail yet can still log in */
 	if (maildir_create(s->dir) < 0)
 		return -1;

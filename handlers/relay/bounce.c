@@ -135,6 +135,7 @@ static int deliver_user(const struct config *cfg, const char *name, const struct
 		return r;
 	char dir[MAILDIR_PATH_MAX];
 	if (maildir_user_path(cfg, u.local, u.domain, dir, sizeof dir) < 0 ||
+	    maildir_check_user_dir(cfg, dir) < 0 ||
 	    maildir_deliver(dir, msg->s, msg->len, NULL, 0) < 0)
 		return -1;
 	return 1;

@@ -65,6 +65,11 @@ static enum smtp_rcpt_result add_box(struct smtp_session *s, const struct user *
 		log_err("mail directory path for %s too long", u->name);
 		return SMTP_RCPT_ERROR;
 	}
+	/* <domain>/<local> swapped for a symlink must not lead outside */
+	if (maildir_check_user_dir(s->cfg, b->dir) < 0) {
+		log_err("maildir of %s is not a plain directory: %m", u->name);
+		return SMTP_RCPT_ERROR;
+	}
 	t->nboxes++;
 	return SMTP_RCPT_OK;
 }

@@ -916,6 +916,212 @@ static void test_subscriptions(void)
 	CHECK_STR(s, "Sent\nArchive\n");
 }
 
+/* --- symlinks at or below a maildir are never followed --- */
+
+/* An "outside" directory holding a maildir with one message in cur/. */
+static const char *outside_box(const char *name, char *msg_r, size_t len)
+{
+	const char *o = fresh(name);
+	CHECK(maildir_create(o) == 0);
+	char n[MAILDIR_NAME_MAX];
+	CHECK(maildir_deliver(o, "SECRET\r\n", 8, n, sizeof n) == 0);
+	CHECK(maildir_set_flags(o, n, true, 0, 0, msg_r, len) == 1);
+	return o;
+}
+
+static int count_all(const char *dir)
+{
+	return count_dir(dir, "cur") + count_dir(dir, "new") + count_dir(dir, "tmp");
+}
+
+static void test_symlink_new_tmp(void)
+{
+	char m[MAILDIR_NAME_MAX];
+	const char *out = outside_box("sl-out1", m, sizeof m);
+	const char *d = fresh("sl-new");
+	CHECK(maildir_create(d) == 0);
+	CHECK(rmdir(mkpath("%s/%s", d, "new")) == 0);
+	CHECK(symlink(mkpath("%s/%s", out, "new"), mkpath("%s/%s", d, "new")) == 0);
+	CHECK(maildir_deliver(d, "x\r\n", 3, NULL, 0) == -1);
+	CHECK(count_all(out) == 1);
+	CHECK(count_dir(d, "tmp") == 0); /* nothing left behind either */
+	CHECK(maildir_create(d) == -1);  /* not "repaired" through the link */
+	/* tmp/ a symlink: nothing is written there, stale files are not cleaned */
+	const char *d2 = fresh("sl-tmp");
+	CHECK(maildir_create(d2) == 0);
+	CHECK(rmdir(mkpath("%s/%s", d2, "tmp")) == 0);
+	CHECK(symlink(mkpath("%s/%s", out, "cur"), mkpath("%s/%s", d2, "tmp")) == 0);
+	setenv("POSTERN_NOW", "4000000000", 1); /* the outside file would be stale */
+	struct maildir_tmp t;
+	CHECK(maildir_tmp_open(&t, d2) == -1);
+	maildir_tmp_abort(&t);
+	unsetenv("POSTERN_NOW");
+	CHECK(maildir_deliver(d2, "x\r\n", 3, NULL, 0) == -1);
+	CHECK(count_all(out) == 1 && exists(mkpath("%s/cur/%s", out, m)));
+	/* a clone into a maildir with a symlinked new/ is not committed */
+	const char *d3 = fresh("sl-clone-src");
+	CHECK(maildir_tmp_open(&t, d3) == 0);
+	CHECK(maildir_tmp_write(&t, "y\r\n", 3) == 0);
+	struct maildir_tmp c;
+	if (maildir_tmp_clone(&t, d, &c) == 0)
+		CHECK(maildir_tmp_commit(&c, NULL, 0) == -1);
+	maildir_tmp_abort(&t);
+	CHECK(count_all(out) == 1);
+}
+
+static void test_symlink_cur(void)
+{
+	char m[MAILDIR_NAME_MAX];
+	const char *out = outside_box("sl-out2", m, sizeof m);
+	const char *d = fresh("sl-cur");
+	CHECK(maildir_create(d) == 0);
+	CHECK(rmdir(mkpath("%s/%s", d, "cur")) == 0);
+	CHECK(symlink(mkpath("%s/%s", out, "cur"), mkpath("%s/%s", d, "cur")) == 0);
+	struct maildir_list l;
+	CHECK(maildir_scan(d, true, &l) == -1 && l.n == 0);
+	maildir_list_free(&l);
+	char name[MAILDIR_NAME_MAX], found[MAILDIR_NAME_MAX];
+	bool in_new = false;
+	snprintf(name, sizeof name, "%s", m);
+	CHECK(maildir_open_msg(d, name, sizeof name, &in_new) == -1);
+	in_new = true; /* a stale name: following it must not find cur/ either */
+	CHECK(maildir_open_msg(d, name, sizeof name, &in_new) == -1);
+	CHECK(maildir_find(d, m, maildir_base_len(m), found, sizeof found, &in_new) == -1);
+	CHECK(maildir_set_flags(d, m, false, MAILDIR_F_SEEN, 0, NULL, 0) == -1);
+	CHECK(maildir_set_flags(d, m, true, MAILDIR_F_SEEN, 0, NULL, 0) == -1);
+	CHECK(maildir_remove(d, m, false) == -1);
+	CHECK(maildir_uncommit(d, m) == -1);
+	CHECK(exists(mkpath("%s/cur/%s", out, m)) && count_all(out) == 1);
+	/* the message arrives in new/ but is never moved into the link */
+	CHECK(maildir_deliver(d, "z\r\n", 3, name, sizeof name) == 0);
+	CHECK(maildir_set_flags(d, name, true, MAILDIR_F_SEEN, 0, NULL, 0) == -1);
+	struct maildir_tmp t;
+	CHECK(maildir_tmp_open(&t, d) == 0);
+	CHECK(maildir_tmp_commit_cur(&t, MAILDIR_F_SEEN, 0, 0, NULL, 0) == -1);
+	CHECK(count_all(out) == 1 && count_dir(d, "new") == 1 && count_dir(d, "tmp") == 0);
+}
+
+static void test_symlink_maildir(void)
+{
+	char m[MAILDIR_NAME_MAX];
+	const char *out = outside_box("sl-out3", m, sizeof m);
+	const char *d = fresh("sl-box");
+	CHECK(symlink(out, d) == 0);
+	struct maildir_list l;
+	CHECK(maildir_scan(d, false, &l) == -1);
+	maildir_list_free(&l);
+	CHECK(maildir_create(d) == -1);
+	CHECK(maildir_deliver(d, "x\r\n", 3, NULL, 0) == -1);
+	CHECK(maildir_lock(d, "x.lock", false) == -1);
+	char name[MAILDIR_NAME_MAX];
+	bool in_new = false;
+	snprintf(name, sizeof name, "%s", m);
+	CHECK(maildir_open_msg(d, name, sizeof name, &in_new) == -1);
+	CHECK(maildir_set_flags(d, m, false, MAILDIR_F_SEEN, 0, NULL, 0) == -1);
+	CHECK(maildir_remove(d, m, false) == -1);
+	CHECK(maildir_subscribe(d, "Foo", true) == -1);
+	CHECK(count_all(out) == 1 && exists(mkpath("%s/cur/%s", out, m)));
+	CHECK(!exists(mkpath("%s/%s", out, "x.lock")) && !exists(mkpath("%s/%s", out, "subscriptions")));
+	/* the lock file itself a symlink */
+	const char *d2 = fresh("sl-lock");
+	CHECK(maildir_create(d2) == 0);
+	CHECK(symlink(mkpath("%s/%s", out, "planted.lock"), mkpath("%s/%s", d2, "y.lock")) == 0);
+	CHECK(maildir_lock(d2, "y.lock", false) == -1);
+	CHECK(!exists(mkpath("%s/%s", out, "planted.lock")));
+}
+
+static void test_symlink_folder(void)
+{
+	char m[MAILDIR_NAME_MAX];
+	const char *out = outside_box("sl-out4", m, sizeof m);
+	const char *root = fresh("sl-folders");
+	CHECK(maildir_folder_create(root, "Real") == 1);
+	CHECK(symlink(out, mkpath("%s/%s", root, ".Evil")) == 0);
+	char **names;
+	size_t n;
+	CHECK(maildir_folder_list(root, &names, &n) == 0);
+	CHECK(n == 1 && strcmp(names[0], "Real") == 0);
+	maildir_names_free(names, n);
+	char path[MAILDIR_PATH_MAX];
+	CHECK(maildir_folder_path(root, "Evil", path, sizeof path) == 0);
+	struct maildir_list l;
+	CHECK(maildir_scan(path, false, &l) == -1);
+	maildir_list_free(&l);
+	CHECK(maildir_deliver(path, "x\r\n", 3, NULL, 0) == -1);
+	char name[MAILDIR_NAME_MAX];
+	bool in_new = false;
+	snprintf(name, sizeof name, "%s", m);
+	CHECK(maildir_open_msg(path, name, sizeof name, &in_new) == -1);
+	CHECK(maildir_lock(path, "z.lock", false) == -1);
+	CHECK(maildir_folder_create(root, "Evil") == -1);
+	CHECK(maildir_folder_delete(root, "Evil") == -1);
+	CHECK(maildir_folder_rename(root, "Evil", "Evil2") == -1);
+	CHECK(!exists(mkpath("%s/%s", root, ".Evil2")));
+	CHECK(count_all(out) == 1 && exists(mkpath("%s/cur/%s", out, m)));
+	CHECK(!exists(mkpath("%s/%s", out, "maildirfolder")) && !exists(mkpath("%s/%s", out, "z.lock")));
+	/* a symlinked user maildir is refused for its folders too */
+	const char *r2 = fresh("sl-folders-root");
+	CHECK(symlink(root, r2) == 0);
+	CHECK(maildir_folder_path(r2, "Real", path, sizeof path) == 0);
+	CHECK(maildir_deliver(path, "x\r\n", 3, NULL, 0) == -1);
+	CHECK(maildir_folder_list(r2, &names, &n) == -1);
+	CHECK(count_dir(mkpath("%s/%s", root, ".Real"), "new") == 0);
+}
+
+/* A FIFO planted where a message or a store file belongs does not hang. */
+static void test_fifo(void)
+{
+	const char *d = fresh("fifo");
+	CHECK(maildir_create(d) == 0);
+	const char *m = "1.M1P1Q1.host,S=3:2,S";
+	CHECK(mkfifo(mkpath("%s/cur/%s", d, m), 0600) == 0);
+	char name[MAILDIR_NAME_MAX];
+	bool in_new = false;
+	snprintf(name, sizeof name, "%s", m);
+	CHECK(maildir_open_msg(d, name, sizeof name, &in_new) == -1 && errno == EINVAL);
+	CHECK(mkfifo(mkpath("%s/%s", d, "subscriptions"), 0600) == 0);
+	char **names;
+	size_t n;
+	CHECK(maildir_subscriptions_read(d, &names, &n) == -1);
+}
+
+static void test_check_user_dir(void)
+{
+	struct config cfg;
+	memset(&cfg, 0, sizeof cfg);
+	/* mail_root itself may be a symlink */
+	const char *real = fresh("cu-real");
+	CHECK(mkdir(real, 0700) == 0);
+	const char *mr = fresh("cu-root");
+	CHECK(symlink(real, mr) == 0);
+	snprintf(cfg.mail_root, sizeof cfg.mail_root, "%s", mr);
+	char dir[MAILDIR_PATH_MAX];
+	CHECK(maildir_user_path(&cfg, "alice", "example.org", dir, sizeof dir) == 0);
+	CHECK(maildir_check_user_dir(&cfg, dir) == 0); /* absent is fine */
+	CHECK(maildir_create(dir) == 0);
+	CHECK(maildir_check_user_dir(&cfg, dir) == 0);
+	/* <local> a symlink */
+	const char *out = fresh("cu-out");
+	CHECK(maildir_create(out) == 0);
+	CHECK(maildir_user_path(&cfg, "bob", "example.org", dir, sizeof dir) == 0);
+	CHECK(symlink(out, dir) == 0);
+	CHECK(maildir_check_user_dir(&cfg, dir) == -1 && errno == ELOOP);
+	/* <domain> a symlink */
+	CHECK(symlink(mkpath("%s/%s", real, "example.org"), mkpath("%s/%s", real, "example.net")) == 0);
+	CHECK(maildir_user_path(&cfg, "alice", "example.net", dir, sizeof dir) == 0);
+	CHECK(maildir_check_user_dir(&cfg, dir) == -1 && errno == ELOOP);
+	CHECK(maildir_user_path(&cfg, "carol", "example.net", dir, sizeof dir) == 0);
+	CHECK(maildir_check_user_dir(&cfg, dir) == -1 && errno == ELOOP); /* even if absent below */
+	/* a file in the way */
+	close(open(mkpath("%s/%s", real, "example.com"), O_CREAT | O_WRONLY, 0600));
+	CHECK(maildir_user_path(&cfg, "alice", "example.com", dir, sizeof dir) == 0);
+	CHECK(maildir_check_user_dir(&cfg, dir) == -1 && errno == ENOTDIR);
+	/* not under mail_root */
+	CHECK(maildir_check_user_dir(&cfg, out) == -1 && errno == EINVAL);
+	snprintf(cfg.mail_root, sizeof cfg.mail_root, "%s/", mr); /* trailing slash */
+	CHECK(maildir_check_user_dir(&cfg, mkpath("%s/%s", mr, "example.org/alice")) == 0);
+}
+
 int main(void)
 {
 	setenv("POSTERN_LOG", "stderr", 0);
@@ -948,5 +1154,11 @@ int main(void)
 	RUN(test_folder_rename);
 	RUN(test_folder_list);
 	RUN(test_subscriptions);
+	RUN(test_symlink_new_tmp);
+	RUN(test_symlink_cur);
+	RUN(test_symlink_maildir);
+	RUN(test_symlink_folder);
+	RUN(test_fifo);
+	RUN(test_check_user_dir);
 	return unit_done();
 }

@@ -492,6 +492,47 @@ static void test_concurrent_sync(void)
 	uidlist_free(&ul);
 }
 
+/* A symlinked new/, cur/, maildir or folder is never followed: the sync
+ * fails and nothing is read from or written to the link's target. */
+static void test_symlinks(void)
+{
+	const char *out = fresh("sl-outside");
+	char name[MAILDIR_NAME_MAX];
+	CHECK(maildir_deliver(out, "SECRET\r\n", 8, name, sizeof name) == 0);
+	CHECK(maildir_set_flags(out, name, true, 0, 0, NULL, 0) == 1);
+	struct uidlist ul = { 0 };
+	const char *subs[] = { "cur", "new" };
+	for (int i = 0; i < 2; i++) {
+		const char *d = fresh(i ? "sl-new" : "sl-cur");
+		CHECK(maildir_deliver(d, "mine\r\n", 6, NULL, 0) == 0);
+		if (i == 0)
+			CHECK(rmdir(path2(d, "cur")) == 0);
+		else
+			CHECK(rename(path2(d, "new"), path2(d, "new.real")) == 0);
+		CHECK(symlink(path2(out, subs[i]), path2(d, subs[i])) == 0);
+		CHECK(uidlist_sync(d, &ul) == -1 && ul.n == 0);
+		CHECK(!readf(path2(d, "postern-uidlist")));
+	}
+	/* the maildir itself, and a folder ".Evil", a symlink */
+	const char *root = fresh("sl-root");
+	CHECK(symlink(out, path2(root, ".Evil")) == 0);
+	char dir[MAILDIR_PATH_MAX];
+	CHECK(maildir_folder_path(root, "Evil", dir, sizeof dir) == 0);
+	CHECK(uidlist_sync(dir, &ul) == -1 && ul.n == 0);
+	const char *link = path2(unit_tmpdir(), "sl-boxlink");
+	CHECK(symlink(out, link) == 0);
+	CHECK(uidlist_sync(link, &ul) == -1 && ul.n == 0);
+	CHECK(!readf(path2(out, "postern-uidlist")) && !readf(path2(out, "postern-uidvalidity")));
+	CHECK(!readf(path2(root, "postern-uidvalidity")));
+	/* the list file a symlink: not read, replaced (the link, not its target) */
+	const char *d = fresh("sl-listfile");
+	writef(path2(out, "fake-list"), "V1 7 100\n50 x\n");
+	CHECK(symlink(path2(out, "fake-list"), path2(d, "postern-uidlist")) == 0);
+	CHECK(uidlist_sync(d, &ul) == -1 || ul.uidvalidity != 7);
+	CHECK(strcmp(readf(path2(out, "fake-list")), "V1 7 100\n50 x\n") == 0);
+	uidlist_free(&ul);
+}
+
 int main(void)
 {
 	setenv("POSTERN_LOG", "stderr", 0);
@@ -510,5 +551,6 @@ int main(void)
 	RUN(test_uid_exhaustion);
 	RUN(test_crash_leftovers);
 	RUN(test_concurrent_sync);
+	RUN(test_symlinks);
 	return unit_done();
 }
