@@ -59,6 +59,7 @@ static const struct command commands[] = {
 	{ "COPY", IMAP_ST_SELECTED, cmd_copy, CMD_UID },
 	{ "MOVE", IMAP_ST_SELECTED, cmd_move, CMD_UID },
 	{ "IDLE", IMAP_ST_LOGGED_IN, cmd_idle, 0 },
+	{ "ENABLE", IMAP_ST_LOGGED_IN, cmd_enable, 0 },
 };
 
 /* Strings may hold NUL only in APPEND's message literal (the last

@@ -7,4 +7,4 @@ postern-imapd_SRCS := handlers/imapd.c handlers/imap/reply.c handlers/imap/mailb
 	handlers/imap/cmd-status.c handlers/imap/cmd-append.c handlers/imap/cmd-expunge.c \
 	handlers/imap/fetch-body.c handlers/imap/cmd-fetch.c handlers/imap/cmd-store.c \
 	handlers/imap/cmd-copy.c handlers/imap/cmd-search.c handlers/imap/search-decode.c \
-	handlers/imap/cmd-idle.c
+	handlers/imap/cmd-idle.c handlers/imap/cmd-enable.c handlers/imap/modseq.c

@@ -90,8 +90,7 @@ static void expunge_moved(struct imap_session *s, const bool *sel)
 			continue;
 		if (maildir_remove(v->dir, v->m[i].name, v->m[i].in_new) < 0)
 			continue; /* logged; the copy exists, the original stays */
-		imap_untagged(s, "%zu EXPUNGE", i + 1);
-		view_remove(v, i);
+		view_expunged(s, i);
 	}
 }
 

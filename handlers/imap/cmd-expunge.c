@@ -21,8 +21,9 @@ int imap_expunge_deleted(struct imap_session *s, const bool *sel, bool report)
 		/* r == 0: already gone (another session expunged it); either
 		 * way it is gone now and the client hears so once. */
 		if (report)
-			imap_untagged(s, "%zu EXPUNGE", i + 1);
-		view_remove(v, i);
+			view_expunged(s, i);
+		else
+			view_remove(v, i);
 	}
 	return rc;
 }

@@ -1,7 +1,12 @@
 /* FETCH and UID FETCH: items parsed once, then per message only what the
  * items need is loaded (stat for INTERNALDATE, the octets for sections,
  * the MIME tree for BODY/BODYSTRUCTURE and part numbers). A non-PEEK body
- * fetch sets \Seen (read-write mailboxes) and reports the new FLAGS. */
+ * fetch sets \Seen (read-write mailboxes) and reports the new FLAGS.
+ * CONDSTORE/QRESYNC (RFC 7162): the MODSEQ item, and the CHANGEDSINCE and
+ * VANISHED modifiers. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -19,7 +24,7 @@ struct fetch_req {
 	size_t n;
 	unsigned need;     /* MSG_* to load */
 	bool sets_seen;
-	bool has_flags, has_uid;
+	bool has_flags, has_uid, has_modseq;
 };
 
 static void add_simple(struct fetch_req *r, enum fetch_kind k)
@@ -43,6 +48,7 @@ static const struct {
 	{ "RFC822", F_RFC822 },
 	{ "RFC822.HEADER", F_RFC822_HEADER },
 	{ "RFC822.TEXT", F_RFC822_TEXT },
+	{ "MODSEQ", F_MODSEQ },
 };
 
 static int parse_item(struct fetch_req *r, const struct imap_arg *a)
@@ -109,6 +115,9 @@ static void plan(struct fetch_req *r)
 		case F_UID:
 			r->has_uid = true;
 			break;
+		case F_MODSEQ:
+			r->has_modseq = true;
+			break;
 		case F_INTERNALDATE:
 		case F_SIZE:
 			r->need |= MSG_STAT;
@@ -158,6 +167,9 @@ static void write_item(struct strbuf *out, struct mailbox_view *v, struct view_m
 		break;
 	case F_UID:
 		sb_printf(out, "UID %u", (unsigned)m->uid);
+		break;
+	case F_MODSEQ:
+		sb_printf(out, "MODSEQ (%llu)", (unsigned long long)m->modseq);
 		break;
 	case F_INTERNALDATE:
 		sb_adds(out, "INTERNALDATE \"");
@@ -210,16 +222,84 @@ static void write_item(struct strbuf *out, struct mailbox_view *v, struct view_m
 	}
 }
 
+/* FETCH modifiers (RFC 7162): CHANGEDSINCE and, with QRESYNC, VANISHED. */
+struct fetch_mods {
+	uint64_t changedsince;
+	bool vanished;
+};
+
+static int parse_modifiers(struct imap_session *s, struct imap_cmd *c, const struct imap_arg *a,
+			   struct fetch_mods *m)
+{
+	memset(m, 0, sizeof *m);
+	if (a->type != IMAP_ARG_LIST || a->list_n == 0) {
+		cmd_reply(c, "BAD Invalid FETCH modifiers");
+		return -1;
+	}
+	for (size_t i = 0; i < a->list_n; i++) {
+		const struct imap_arg *p = &a->list[i];
+		if (imap_arg_atom_eq(p, "CHANGEDSINCE") && i + 1 < a->list_n &&
+		    a->list[i + 1].type == IMAP_ARG_ATOM) {
+			char *end;
+			const char *n = a->list[++i].str;
+			errno = 0;
+			unsigned long long v = strtoull(n, &end, 10);
+			if (!isdigit((unsigned char)*n) || *end || errno || v > INT64_MAX) {
+				cmd_reply(c, "BAD Invalid CHANGEDSINCE value");
+				return -1;
+			}
+			m->changedsince = v;
+		} else if (imap_arg_atom_eq(p, "VANISHED")) {
+			m->vanished = true;
+		} else {
+			cmd_reply(c, "BAD Unknown FETCH modifier");
+			return -1;
+		}
+	}
+	if (m->vanished && (!c->uid || !s->qresync || !m->changedsince)) {
+		cmd_reply(c, "BAD VANISHED needs UID FETCH, CHANGEDSINCE and QRESYNC enabled");
+		return -1;
+	}
+	return 0;
+}
+
+/* UID FETCH ... (CHANGEDSINCE m VANISHED): the UIDs of SET expunged since. */
+static void send_vanished(struct imap_session *s, const char *set, uint64_t since)
+{
+	struct uidlist ul;
+	struct modseq_state ms;
+	struct imap_seqset known;
+	memset(&ul, 0, sizeof ul);
+	memset(&ms, 0, sizeof ms);
+	if (imap_seqset_parse(set, s->view->n ? s->view->m[s->view->n - 1].uid : 0, &known) < 0)
+		return;
+	if (modseq_sync(s->view->dir, &ul, &ms) == 0) {
+		struct strbuf sb = STRBUF_INIT;
+		modseq_vanished(&ms, &ul, since, &known, &sb);
+		if (sb.len)
+			imap_untagged(s, "VANISHED (EARLIER) %s", sb.s);
+		sb_free(&sb);
+		uidlist_free(&ul);
+		modseq_free(&ms);
+	}
+	imap_seqset_free(&known);
+}
+
 void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 {
 	struct mailbox_view *v = s->view;
 	struct fetch_req r;
 	bool *sel;
 	memset(&r, 0, sizeof r);
-	if (c->nargs != 2 || c->args[0].type != IMAP_ARG_ATOM) {
+	if (c->nargs < 2 || c->nargs > 3 || c->args[0].type != IMAP_ARG_ATOM) {
 		cmd_reply(c, "BAD %s needs a sequence set and items", c->name);
 		return;
 	}
+	struct fetch_mods mods;
+	if (c->nargs == 3 && parse_modifiers(s, c, &c->args[2], &mods) < 0)
+		return;
+	if (c->nargs == 2)
+		memset(&mods, 0, sizeof mods);
 	if (parse_request(&c->args[1], &r) < 0) {
 		free_req(&r);
 		cmd_reply(c, "BAD Invalid FETCH items");
@@ -230,8 +310,32 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 		return;
 	}
 	plan(&r);
+	if (r.has_modseq || mods.changedsince)
+		imap_enable_condstore(s);
+	if (mods.changedsince && !r.has_modseq) {
+		add_simple(&r, F_MODSEQ);
+		r.has_modseq = true;
+	}
 	if (v->readonly)
 		r.sets_seen = false;
+	if (mods.vanished)
+		send_vanished(s, c->args[0].str, mods.changedsince);
+	bool *seen_set = NULL;
+	if (r.sets_seen && s->condstore) {
+		/* set \Seen first so the FETCH carries the new MODSEQ */
+		seen_set = xcalloc(v->n + 1, sizeof *seen_set);
+		bool any = false;
+		for (size_t i = 0; i < v->n; i++) {
+			struct view_msg *m = &v->m[i];
+			if (sel[i] && !m->expunged && !(m->flags & MAILDIR_F_SEEN) &&
+			    (!mods.changedsince || m->modseq > mods.changedsince))
+				any |= seen_set[i] =
+					view_set_flags(v, i, m->flags | MAILDIR_F_SEEN, m->keywords) > 0;
+		}
+		if (any)
+			view_refresh_modseq(v);
+		r.sets_seen = false;
+	}
 	bool gone = false, failed = false;
 	struct strbuf out = STRBUF_INIT, tmp = STRBUF_INIT;
 	for (size_t i = 0; i < v->n; i++) {
@@ -242,6 +346,8 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 			gone = true;
 			continue;
 		}
+		if (mods.changedsince && m->modseq <= mods.changedsince)
+			continue;
 		struct imap_msg msg;
 		memset(&msg, 0, sizeof msg);
 		if (r.need || m->size < 0) {
@@ -253,7 +359,7 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 				continue;
 			}
 		}
-		bool flags_changed = false;
+		bool flags_changed = seen_set && seen_set[i];
 		if (r.sets_seen && !(m->flags & MAILDIR_F_SEEN)) {
 			flags_changed = view_set_flags(v, i, m->flags | MAILDIR_F_SEEN, m->keywords) > 0;
 		}
@@ -274,6 +380,8 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 			sb_adds(&out, " FLAGS ");
 			imap_write_flags(&out, v, m);
 		}
+		if (flags_changed && s->condstore && !r.has_modseq)
+			sb_printf(&out, " MODSEQ (%llu)", (unsigned long long)m->modseq);
 		sb_adds(&out, ")\r\n");
 		io_write(&s->io, out.s, out.len);
 		imap_msg_free(&msg);
@@ -281,6 +389,7 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 	sb_free(&out);
 	sb_free(&tmp);
 	free(sel);
+	free(seen_set);
 	free_req(&r);
 	if (failed)
 		cmd_reply(c, "NO [SERVERBUG] Some messages could not be read");

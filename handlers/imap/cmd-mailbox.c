@@ -41,6 +41,17 @@ void cmd_create(struct imap_session *s, struct imap_cmd *c)
 		return;
 	}
 	int r = maildir_folder_create(s->root, canon);
+	if (r > 0) {
+		/* start its modseqs at 1 while it is empty (modseq.c) */
+		struct uidlist ul;
+		struct modseq_state ms;
+		memset(&ul, 0, sizeof ul);
+		memset(&ms, 0, sizeof ms);
+		if (modseq_sync(dir, &ul, &ms) == 0) {
+			uidlist_free(&ul);
+			modseq_free(&ms);
+		}
+	}
 	if (r == 0)
 		cmd_reply(c, "NO [ALREADYEXISTS] Mailbox already exists");
 	else if (r < 0)

@@ -3,8 +3,12 @@
  * only when a key needs the contents. String keys are case-insensitive
  * (ASCII) substring matches over the unfolded header values with RFC 2047
  * words decoded to UTF-8, and over the raw body (decoding transfer
- * encodings of body parts comes later). */
+ * encodings of body parts comes later). ESEARCH (RFC 4731): "SEARCH RETURN
+ * (MIN MAX COUNT ALL)" answers with one ESEARCH line; CONDSTORE adds the
+ * MODSEQ key. */
 #include <ctype.h>
+#include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -17,7 +21,7 @@
 enum skind {
 	K_AND, K_OR, K_NOT, K_SET, K_UIDSET, K_FLAG, K_UNFLAG, K_KEYWORD, K_UNKEYWORD,
 	K_NEW, K_OLD, K_RECENT, K_HEADER, K_BODY, K_TEXT, K_BEFORE, K_ON, K_SINCE,
-	K_SENTBEFORE, K_SENTON, K_SENTSINCE, K_LARGER, K_SMALLER, K_ALL,
+	K_SENTBEFORE, K_SENTON, K_SENTSINCE, K_LARGER, K_SMALLER, K_ALL, K_MODSEQ,
 };
 
 struct snode {
@@ -38,6 +42,7 @@ struct sparse {
 	struct imap_session *s;
 	struct imap_cmd *c;
 	int depth;
+	bool modseq;        /* a MODSEQ key was used */
 };
 
 static void snode_free(struct snode *x)
@@ -181,6 +186,29 @@ static struct snode *parse_atom_key(struct sparse *sp, const char *w)
 		x->num = n;
 		return x;
 	}
+	if (strcasecmp(w, "MODSEQ") == 0) {
+		/* MODSEQ [entry-name entry-type] mod-sequence-valzer (RFC 7162);
+		 * flags have no separate modseqs here, so the entry is ignored */
+		const char *str = next_string(sp);
+		if (str && !isdigit((unsigned char)*str)) {
+			const char *type = next_string(sp);
+			if (!type || (strcasecmp(type, "priv") != 0 && strcasecmp(type, "shared") != 0 &&
+				      strcasecmp(type, "all") != 0))
+				return NULL;
+			str = next_string(sp);
+		}
+		char *end;
+		if (!str || !isdigit((unsigned char)*str))
+			return NULL;
+		errno = 0;
+		unsigned long long n = strtoull(str, &end, 10);
+		if (*end || errno || n > INT64_MAX)
+			return NULL;
+		x = snode_new(K_MODSEQ);
+		x->num = n;
+		sp->modseq = true;
+		return x;
+	}
 	if (strcasecmp(w, "NOT") == 0 || strcasecmp(w, "OR") == 0) {
 		bool or = toupper((unsigned char)w[0]) == 'O';
 		x = snode_new(or ? K_OR : K_NOT);
@@ -218,7 +246,7 @@ static struct snode *parse_key(struct sparse *sp)
 		return NULL;
 	struct snode *x = NULL;
 	if (a->type == IMAP_ARG_LIST) {
-		struct sparse sub = { a->list, a->list_n, 0, sp->s, sp->c, sp->depth };
+		struct sparse sub = { a->list, a->list_n, 0, sp->s, sp->c, sp->depth, false };
 		x = snode_new(K_AND);
 		while (sub.pos < sub.n) {
 			struct snode *k = parse_key(&sub);
@@ -229,6 +257,7 @@ static struct snode *parse_key(struct sparse *sp)
 			}
 			add_kid(x, k);
 		}
+		sp->modseq |= sub.modseq;
 		if (x && x->nkids == 0) {
 			snode_free(x);
 			x = NULL;
@@ -341,6 +370,8 @@ static bool match(struct sctx *cx, const struct snode *x)
 	switch (x->k) {
 	case K_ALL:
 		return true;
+	case K_MODSEQ:
+		return m->modseq >= x->num;
 	case K_AND:
 		for (size_t i = 0; i < x->nkids; i++)
 			if (!match(cx, x->kids[i]))
@@ -401,21 +432,68 @@ static bool match(struct sctx *cx, const struct snode *x)
 	return false;
 }
 
+/* ESEARCH (RFC 4731) result options of "SEARCH RETURN (...)". */
+enum { R_MIN = 1, R_MAX = 2, R_COUNT = 4, R_ALL = 8 };
+
+static int parse_return(const struct imap_arg *a, unsigned *ret_r)
+{
+	unsigned r = 0;
+	if (a->type != IMAP_ARG_LIST)
+		return -1;
+	for (size_t i = 0; i < a->list_n; i++) {
+		if (imap_arg_atom_eq(&a->list[i], "MIN"))
+			r |= R_MIN;
+		else if (imap_arg_atom_eq(&a->list[i], "MAX"))
+			r |= R_MAX;
+		else if (imap_arg_atom_eq(&a->list[i], "COUNT"))
+			r |= R_COUNT;
+		else if (imap_arg_atom_eq(&a->list[i], "ALL"))
+			r |= R_ALL;
+		else
+			return -1;
+	}
+	*ret_r = r ? r : R_ALL;
+	return 0;
+}
+
+/* Append the numbers N[0..cnt) (ascending) as a sequence set. */
+static void write_set(struct strbuf *out, const uint32_t *n, size_t cnt)
+{
+	for (size_t i = 0; i < cnt;) {
+		size_t j = i;
+		while (j + 1 < cnt && n[j + 1] == n[j] + 1)
+			j++;
+		sb_printf(out, i ? ",%u" : "%u", (unsigned)n[i]);
+		if (j > i)
+			sb_printf(out, ":%u", (unsigned)n[j]);
+		i = j + 1;
+	}
+}
+
 void cmd_search(struct imap_session *s, struct imap_cmd *c)
 {
 	struct mailbox_view *v = s->view;
-	struct sparse sp = { c->args, c->nargs, 0, s, c, 0 };
-	if (c->nargs >= 1 && imap_arg_atom_eq(&c->args[0], "CHARSET")) {
-		if (c->nargs < 3 || !imap_arg_is_astring(&c->args[1])) {
+	struct sparse sp = { c->args, c->nargs, 0, s, c, 0, false };
+	unsigned ret = 0; /* 0: classic SEARCH response */
+	if (c->nargs >= 2 && imap_arg_atom_eq(&c->args[0], "RETURN")) {
+		if (parse_return(&c->args[1], &ret) < 0) {
+			cmd_reply(c, "BAD Invalid SEARCH RETURN options");
+			return;
+		}
+		sp.pos = 2;
+	}
+	if (sp.pos < c->nargs && imap_arg_atom_eq(&c->args[sp.pos], "CHARSET")) {
+		size_t cp = sp.pos;
+		if (c->nargs < cp + 3 || !imap_arg_is_astring(&c->args[cp + 1])) {
 			cmd_reply(c, "BAD CHARSET needs a name and search keys");
 			return;
 		}
-		const char *cs = c->args[1].str;
+		const char *cs = c->args[cp + 1].str;
 		if (strcasecmp(cs, "UTF-8") != 0 && strcasecmp(cs, "US-ASCII") != 0) {
 			cmd_reply(c, "NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
 			return;
 		}
-		sp.pos = 2;
+		sp.pos = cp + 2;
 	}
 	if (sp.pos >= sp.n) {
 		cmd_reply(c, "BAD SEARCH needs search keys");
@@ -431,17 +509,50 @@ void cmd_search(struct imap_session *s, struct imap_cmd *c)
 		}
 		add_kid(root, k);
 	}
-	struct strbuf out = STRBUF_INIT;
-	sb_adds(&out, "* SEARCH");
+	if (sp.modseq)
+		imap_enable_condstore(s);
+	uint32_t *hits = xcalloc(v->n + 1, sizeof *hits);
+	size_t nhits = 0;
+	uint64_t maxmod = 0;
 	for (size_t i = 0; i < v->n; i++) {
 		if (v->m[i].expunged)
 			continue;
 		struct sctx cx = { v, &v->m[i], i + 1, { 0 }, 0, STRBUF_INIT, false };
-		if (match(&cx, root))
-			sb_printf(&out, " %u", c->uid ? (unsigned)v->m[i].uid : (unsigned)(i + 1));
+		if (match(&cx, root)) {
+			hits[nhits++] = c->uid ? v->m[i].uid : (uint32_t)(i + 1);
+			if (v->m[i].modseq > maxmod)
+				maxmod = v->m[i].modseq;
+		}
 		imap_msg_free(&cx.msg);
 		sb_free(&cx.decoded);
 	}
+	struct strbuf out = STRBUF_INIT;
+	if (ret) {
+		sb_adds(&out, "* ESEARCH (TAG ");
+		imap_write_astring(&out, c->tag);
+		sb_addc(&out, ')');
+		if (c->uid)
+			sb_adds(&out, " UID");
+		if ((ret & R_MIN) && nhits)
+			sb_printf(&out, " MIN %u", (unsigned)hits[0]);
+		if ((ret & R_MAX) && nhits)
+			sb_printf(&out, " MAX %u", (unsigned)hits[nhits - 1]);
+		if (ret & R_COUNT)
+			sb_printf(&out, " COUNT %zu", nhits);
+		if ((ret & R_ALL) && nhits) {
+			sb_adds(&out, " ALL ");
+			write_set(&out, hits, nhits);
+		}
+		if (sp.modseq && nhits)
+			sb_printf(&out, " MODSEQ %llu", (unsigned long long)maxmod);
+	} else {
+		sb_adds(&out, "* SEARCH");
+		for (size_t i = 0; i < nhits; i++)
+			sb_printf(&out, " %u", (unsigned)hits[i]);
+		if (sp.modseq && nhits)
+			sb_printf(&out, " (MODSEQ %llu)", (unsigned long long)maxmod);
+	}
+	free(hits);
 	sb_adds(&out, "\r\n");
 	io_write(&s->io, out.s, out.len);
 	sb_free(&out);

@@ -18,6 +18,7 @@ enum fetch_kind {
 	F_RFC822_HEADER,
 	F_RFC822_TEXT,
 	F_SECTION,
+	F_MODSEQ,
 };
 
 enum fetch_spec {

@@ -18,6 +18,7 @@
 #include "maildir.h"
 #include "mime.h"
 #include "strbuf.h"
+#include "uidlist.h"
 #include "users.h"
 
 enum imap_state {
@@ -44,6 +45,7 @@ struct view_msg {
 	bool recent;
 	bool expunged;       /* gone from disk, EXPUNGE not yet sent */
 	bool flags_dirty;    /* changed by another process, FETCH not yet sent */
+	uint64_t modseq;     /* CONDSTORE mod-sequence (modseq.c) */
 };
 
 /* The selected mailbox. */
@@ -56,6 +58,7 @@ struct mailbox_view {
 	size_t n, cap;
 	struct imap_keywords kw;
 	uint32_t kw_known;           /* keyword bits announced in FLAGS */
+	uint64_t highestmodseq;
 };
 
 struct imap_session {
@@ -72,6 +75,9 @@ struct imap_session {
 	struct user user;
 	char root[MAILDIR_PATH_MAX]; /* the user's maildir (INBOX) */
 	struct mailbox_view *view;   /* selected mailbox, or NULL */
+	bool condstore;              /* CONDSTORE enabled (ENABLE or first use) */
+	bool qresync;                /* QRESYNC enabled: VANISHED instead of EXPUNGE */
+	bool utf8;                   /* ENABLE UTF8=ACCEPT (not advertised) */
 };
 
 /* The command being run; handlers answer through cmd_reply(). */
@@ -140,6 +146,9 @@ size_t view_count_recent(const struct mailbox_view *v);
  * Returns 0, or -1 with a BAD/NO reply set on c (invalid set). */
 int view_select_set(struct imap_session *s, struct imap_cmd *c, const char *set, bool uid,
 		    bool **sel_r);
+/* Re-read modseqs after this session changed flags: every message's
+ * modseq and the view's highest are updated, nothing is sent. */
+void view_refresh_modseq(struct mailbox_view *v);
 /* Change flags of message I on disk and in the view. 1 done, 0 gone, -1 error. */
 int view_set_flags(struct mailbox_view *v, size_t i, unsigned flags, uint32_t keywords);
 
@@ -185,6 +194,52 @@ int rfc5322_date_days(const char *s, size_t len, long *days_r);
 int imap_flags_parse(struct imap_cmd *c, const struct imap_arg *args, size_t n, const char *dir,
 		     struct imap_keywords *kw, bool add_kw, unsigned *flags_r, uint32_t *kw_r);
 
+/* modseq.c: CONDSTORE mod-sequences, detected per mailbox (design note
+ * in modseq.c). */
+struct modseq_rec {
+	uint32_t uid;
+	uint64_t modseq;
+	unsigned flags;
+	uint32_t keywords;
+};
+struct modseq_state {
+	uint32_t uidvalidity;
+	uint64_t highest;
+	uint64_t floor;              /* VANISHED history complete above this */
+	struct modseq_rec *recs;     /* ascending uid, as the uid list */
+	size_t n;
+	struct modseq_rec *gone;     /* expunged uids, ascending modseq */
+	size_t ngone;
+};
+/* uidlist_sync DIR into *ul and bring the modseq file up to date with it
+ * (zero both before the first call). 0, or -1 (logged) with both empty. */
+int modseq_sync(const char *dir, struct uidlist *ul, struct modseq_state *ms);
+/* The same with the modseq lock already held (modseq_lock). */
+int modseq_sync_locked(const char *dir, struct uidlist *ul, struct modseq_state *ms);
+/* Serialise modseq changes of DIR: a lock fd, or -1 (logged). */
+int modseq_lock(const char *dir);
+void modseq_unlock(int fd);
+const struct modseq_rec *modseq_find(const struct modseq_state *ms, uint32_t uid);
+void modseq_free(struct modseq_state *ms);
+/* Append to OUT the UIDs (a uid-set, ascending) expunged after modseq
+ * SINCE, limited to KNOWN when not NULL; may be empty. */
+void modseq_vanished(const struct modseq_state *ms, const struct uidlist *ul, uint64_t since,
+		     const struct imap_seqset *known, struct strbuf *out);
+int imap_uid_cmp(const void *a, const void *b);
+
+/* Turn CONDSTORE on for the session; the first time with a mailbox
+ * selected, tell the client its HIGHESTMODSEQ (RFC 7162 §3.1). */
+void imap_enable_condstore(struct imap_session *s);
+/* Report expunged message at index I of the view (EXPUNGE, or VANISHED
+ * with QRESYNC) and remove it. */
+void view_expunged(struct imap_session *s, size_t i);
+
+/* cmd-status.c: STATUS items known (MESSAGES ... SIZE). */
+bool imap_status_items_valid(const struct imap_arg *items, size_t nitems);
+/* Send "* STATUS name (...)" for DIR. 0, or -1 (nothing sent). */
+int imap_status_send(struct imap_session *s, const char *canon, const char *dir,
+		     const struct imap_arg *items, size_t nitems);
+
 /* Command handlers. */
 void cmd_capability(struct imap_session *s, struct imap_cmd *c);
 void cmd_noop(struct imap_session *s, struct imap_cmd *c);
@@ -211,6 +266,7 @@ void cmd_move(struct imap_session *s, struct imap_cmd *c);
 void cmd_search(struct imap_session *s, struct imap_cmd *c);
 void cmd_idle(struct imap_session *s, struct imap_cmd *c);
 void cmd_starttls(struct imap_session *s, struct imap_cmd *c);
+void cmd_enable(struct imap_session *s, struct imap_cmd *c);
 
 /* cmd-append.c: the UID the uid list gives the file NAME in DIR (0 when
  * it cannot be told), and the list's UIDVALIDITY. */

@@ -104,7 +104,8 @@ void imap_capabilities(const struct imap_session *s, struct strbuf *out)
 		else
 			sb_adds(out, " LOGINDISABLED");
 	} else {
-		sb_adds(out, " UIDPLUS MOVE UNSELECT NAMESPACE IDLE SPECIAL-USE");
+		sb_adds(out, " UIDPLUS MOVE UNSELECT NAMESPACE IDLE SPECIAL-USE ENABLE CHILDREN"
+			     " LIST-EXTENDED LIST-STATUS ESEARCH CONDSTORE QRESYNC STATUS=SIZE");
 		sb_printf(out, " APPENDLIMIT=%zu", s->cfg.max_message_size);
 	}
 }

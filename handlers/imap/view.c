@@ -17,7 +17,7 @@
 #include "log.h"
 #include "uidlist.h"
 
-static void msg_from_rec(struct view_msg *m, const struct uidlist_rec *r)
+static void msg_from_rec(struct view_msg *m, const struct uidlist_rec *r, uint64_t modseq)
 {
 	memset(m, 0, sizeof *m);
 	m->uid = r->uid;
@@ -26,15 +26,16 @@ static void msg_from_rec(struct view_msg *m, const struct uidlist_rec *r)
 	m->flags = r->flags;
 	m->keywords = r->keywords;
 	m->size = r->size;
+	m->modseq = modseq;
 }
 
-static void view_append(struct mailbox_view *v, const struct uidlist_rec *r)
+static void view_append(struct mailbox_view *v, const struct uidlist_rec *r, uint64_t modseq)
 {
 	if (v->n == v->cap) {
 		v->cap = v->cap ? v->cap * 2 : 64;
 		v->m = xrealloc(v->m, v->cap * sizeof *v->m);
 	}
-	msg_from_rec(&v->m[v->n++], r);
+	msg_from_rec(&v->m[v->n++], r, modseq);
 }
 
 static uint32_t known_keywords(const struct mailbox_view *v)
@@ -51,10 +52,13 @@ int view_open(struct imap_session *s, const char *name, const char *dir, bool re
 {
 	(void)s;
 	struct uidlist ul;
+	struct modseq_state ms;
 	memset(&ul, 0, sizeof ul);
-	if (uidlist_sync(dir, &ul) < 0)
+	memset(&ms, 0, sizeof ms);
+	if (modseq_sync(dir, &ul, &ms) < 0)
 		return -1;
 	struct mailbox_view *v = xcalloc(1, sizeof *v);
+	v->highestmodseq = ms.highest;
 	snprintf(v->name, sizeof v->name, "%s", name);
 	snprintf(v->dir, sizeof v->dir, "%s", dir);
 	v->readonly = readonly;
@@ -63,7 +67,8 @@ int view_open(struct imap_session *s, const char *name, const char *dir, bool re
 	imap_keywords_load(dir, &v->kw);
 	v->kw_known = known_keywords(v);
 	for (size_t i = 0; i < ul.n; i++)
-		view_append(v, &ul.recs[i]);
+		view_append(v, &ul.recs[i], ms.recs[i].modseq);
+	modseq_free(&ms);
 	uint32_t seen = recent_claim(dir, v->n ? v->m[v->n - 1].uid : 0, !readonly);
 	for (size_t i = 0; i < v->n; i++)
 		v->m[i].recent = v->m[i].uid > seen;
@@ -113,18 +118,21 @@ void view_sync(struct imap_session *s, bool allow_expunge)
 {
 	struct mailbox_view *v = s->view;
 	struct uidlist ul;
+	struct modseq_state ms;
 	memset(&ul, 0, sizeof ul);
+	memset(&ms, 0, sizeof ms);
 	if (!imap_mailbox_exists(v->dir)) {
 		imap_untagged(s, "BYE The selected mailbox was deleted or renamed");
 		s->logout = true;
 		return;
 	}
-	if (uidlist_sync(v->dir, &ul) < 0)
+	if (modseq_sync(v->dir, &ul, &ms) < 0)
 		return;
 	if (ul.uidvalidity != v->uidvalidity) {
 		imap_untagged(s, "BYE Mailbox UIDVALIDITY changed; please reconnect");
 		s->logout = true;
 		uidlist_free(&ul);
+		modseq_free(&ms);
 		return;
 	}
 	size_t j = 0, old_n = v->n;
@@ -145,6 +153,12 @@ void view_sync(struct imap_session *s, bool allow_expunge)
 				m->keywords = r->keywords;
 				m->flags_dirty = true;
 			}
+			if (!m->expunged && m->modseq != ms.recs[j - 1].modseq) {
+				/* our own STORE already reported its flags */
+				m->modseq = ms.recs[j - 1].modseq;
+				if (s->condstore && m->modseq > v->highestmodseq)
+					m->flags_dirty = true;
+			}
 			kw_seen |= m->keywords;
 		} else {
 			m->expunged = true;
@@ -154,11 +168,13 @@ void view_sync(struct imap_session *s, bool allow_expunge)
 	for (; j < ul.n; j++) {
 		if (ul.recs[j].uid <= last)
 			continue;
-		view_append(v, &ul.recs[j]);
+		view_append(v, &ul.recs[j], ms.recs[j].modseq);
 		kw_seen |= ul.recs[j].keywords;
 	}
 	v->uidnext = ul.next_uid;
+	uint64_t highest = ms.highest;
 	uidlist_free(&ul);
+	modseq_free(&ms);
 
 	if (v->n > old_n) {
 		uint32_t seen = recent_claim(v->dir, v->m[v->n - 1].uid, !v->readonly);
@@ -175,7 +191,22 @@ void view_sync(struct imap_session *s, bool allow_expunge)
 			send_flag_lists(s, v);
 		v->kw_known = known_keywords(v) | kw_seen;
 	}
-	if (allow_expunge) {
+	if (allow_expunge && s->qresync) {
+		/* one VANISHED for all, ascending UIDs */
+		struct strbuf sb = STRBUF_INIT;
+		for (size_t i = 0; i < v->n; i++) {
+			if (!v->m[i].expunged)
+				continue;
+			sb_printf(&sb, "%s%u", sb.len ? "," : "", (unsigned)v->m[i].uid);
+			view_remove(v, i);
+			if (i < old_n)
+				old_n--;
+			i--;
+		}
+		if (sb.len)
+			imap_untagged(s, "VANISHED %s", sb.s);
+		sb_free(&sb);
+	} else if (allow_expunge) {
 		for (size_t i = v->n; i-- > 0;) {
 			if (!v->m[i].expunged)
 				continue;
@@ -196,9 +227,25 @@ void view_sync(struct imap_session *s, bool allow_expunge)
 		m->flags_dirty = false;
 		struct strbuf sb = STRBUF_INIT;
 		imap_write_flags(&sb, v, m);
-		imap_untagged(s, "%zu FETCH (UID %u FLAGS %s)", i + 1, (unsigned)m->uid, sb.s);
+		if (s->condstore)
+			imap_untagged(s, "%zu FETCH (UID %u FLAGS %s MODSEQ (%llu))", i + 1,
+				      (unsigned)m->uid, sb.s, (unsigned long long)m->modseq);
+		else
+			imap_untagged(s, "%zu FETCH (UID %u FLAGS %s)", i + 1, (unsigned)m->uid, sb.s);
 		sb_free(&sb);
 	}
+	if (highest > v->highestmodseq)
+		v->highestmodseq = highest;
+}
+
+void view_expunged(struct imap_session *s, size_t i)
+{
+	struct mailbox_view *v = s->view;
+	if (s->qresync)
+		imap_untagged(s, "VANISHED %u", (unsigned)v->m[i].uid);
+	else
+		imap_untagged(s, "%zu EXPUNGE", i + 1);
+	view_remove(v, i);
 }
 
 int view_select_set(struct imap_session *s, struct imap_cmd *c, const char *set, bool uid,
@@ -244,4 +291,23 @@ int view_set_flags(struct mailbox_view *v, size_t i, unsigned flags, uint32_t ke
 	m->flags = flags;
 	m->keywords = keywords;
 	return 1;
+}
+
+void view_refresh_modseq(struct mailbox_view *v)
+{
+	struct uidlist ul;
+	struct modseq_state ms;
+	memset(&ul, 0, sizeof ul);
+	memset(&ms, 0, sizeof ms);
+	if (modseq_sync(v->dir, &ul, &ms) < 0)
+		return;
+	for (size_t i = 0; i < v->n; i++) {
+		const struct modseq_rec *r = modseq_find(&ms, v->m[i].uid);
+		/* only where the view agrees with the disk: a change made by
+		 * somebody else is left for view_sync to report */
+		if (r && r->flags == v->m[i].flags && r->keywords == v->m[i].keywords)
+			v->m[i].modseq = r->modseq;
+	}
+	uidlist_free(&ul);
+	modseq_free(&ms);
 }

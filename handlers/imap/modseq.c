@@ -1,0 +1,360 @@
+/* Modification sequences (CONDSTORE/QRESYNC, RFC 7162) for one mailbox.
+ *
+ * Design. Flags live in file names and any process may rename a file
+ * (POP3's RETR sets \Seen, mutt, another IMAP session), deliver or delete
+ * one, and none of them but us knows about modseqs. So modseqs are not
+ * assigned where changes happen but *detected* where they are seen: the
+ * file DIR/postern-modseq remembers, per UID, the flags last seen and the
+ * modseq given to them:
+ *
+ *   M1 <uidvalidity> <highestmodseq> <floor>
+ *   <uid> <modseq> <flags hex> <keywords hex>     one per message
+ *   - <uid> <modseq>                              one per expunged uid
+ *
+ * modseq_sync() reads it and the uid list; a UID not yet listed (new
+ * mail), a UID whose flags differ from the remembered ones (changed by
+ * anybody) and a listed UID that left the uid list (expunged) each get
+ * ++highestmodseq. So a change becomes visible, with its own modseq, at the
+ * next sync of any IMAP session — the same moment its EXISTS / FETCH /
+ * EXPUNGE would have been sent anyway. The comparison runs lock-free; only
+ * when something differs is the file re-read and rewritten under
+ * DIR/postern-modseq.lock (flock; tmp + fdatasync + rename, like the uid
+ * list), so modseqs only grow and every process sees the same ones.
+ *
+ * Expunged UIDs are kept ("-" lines, the VANISHED history) up to
+ * MODSEQ_GONE_MAX; older ones are dropped and <floor> raised to the highest
+ * dropped modseq. Asked for what vanished since a modseq below the floor,
+ * we answer with every UID below UIDNEXT that no longer exists (RFC 7162
+ * allows reporting UIDs the client never knew).
+ *
+ * If the file is lost, a new one is made. For a mailbox that already has
+ * messages the new highestmodseq starts at the current time in
+ * microseconds, so it is larger than anything handed out before and
+ * clients that cached an old HIGHESTMODSEQ resynchronise fully instead of
+ * missing changes. A fresh empty mailbox starts at 1. A new UIDVALIDITY
+ * (uid list recreated) also starts a new file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "imapd.h"
+#include "log.h"
+
+#define MODSEQ_FILE "postern-modseq"
+#define MODSEQ_TMP "postern-modseq.tmp"
+#define MODSEQ_LOCK "postern-modseq.lock"
+#define MODSEQ_GONE_MAX 100000
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct modseq_rec *x = a, *y = b;
+	return x->uid < y->uid ? -1 : x->uid > y->uid;
+}
+
+void modseq_free(struct modseq_state *ms)
+{
+	free(ms->recs);
+	free(ms->gone);
+	memset(ms, 0, sizeof *ms);
+}
+
+const struct modseq_rec *modseq_find(const struct modseq_state *ms, uint32_t uid)
+{
+	struct modseq_rec key = { .uid = uid };
+	return bsearch(&key, ms->recs, ms->n, sizeof *ms->recs, rec_cmp);
+}
+
+/* Parse the file; 1 read, 0 absent or unusable (start anew), -1 error. */
+static int ms_read(const char *dir, struct modseq_state *ms)
+{
+	char path[MAILDIR_PATH_MAX];
+	modseq_free(ms);
+	if (snprintf(path, sizeof path, "%s/" MODSEQ_FILE, dir) >= (int)sizeof path)
+		return -1;
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		if (errno == ENOENT)
+			return 0;
+		log_err("fopen(%s) failed: %m", path);
+		return -1;
+	}
+	char line[128];
+	unsigned uv;
+	uint64_t hi, floor;
+	if (!fgets(line, sizeof line, f) ||
+	    sscanf(line, "M1 %u %" SCNu64 " %" SCNu64, &uv, &hi, &floor) != 3) {
+		fclose(f);
+		log_warn("%s: bad header; starting a new modseq file", path);
+		return 0;
+	}
+	ms->uidvalidity = uv;
+	ms->highest = hi;
+	ms->floor = floor;
+	size_t cap = 0, gcap = 0;
+	bool sorted = true;
+	while (fgets(line, sizeof line, f)) {
+		unsigned uid, fl, kw;
+		uint64_t mod;
+		if (line[0] == '-') {
+			if (sscanf(line, "- %u %" SCNu64, &uid, &mod) != 2)
+				continue;
+			if (ms->ngone == gcap)
+				ms->gone = xrealloc(ms->gone, (gcap = gcap ? gcap * 2 : 64) * sizeof *ms->gone);
+			ms->gone[ms->ngone++] = (struct modseq_rec){ .uid = uid, .modseq = mod };
+			continue;
+		}
+		if (sscanf(line, "%u %" SCNu64 " %x %x", &uid, &mod, &fl, &kw) != 4)
+			continue;
+		if (ms->n == cap)
+			ms->recs = xrealloc(ms->recs, (cap = cap ? cap * 2 : 64) * sizeof *ms->recs);
+		if (ms->n && ms->recs[ms->n - 1].uid >= uid)
+			sorted = false;
+		ms->recs[ms->n++] = (struct modseq_rec){ uid, mod, fl, kw };
+	}
+	fclose(f);
+	if (!sorted) {
+		/* a damaged file: sort, and keep one line per uid */
+		qsort(ms->recs, ms->n, sizeof *ms->recs, rec_cmp);
+		size_t o = 0;
+		for (size_t i = 0; i < ms->n; i++)
+			if (o == 0 || ms->recs[o - 1].uid != ms->recs[i].uid)
+				ms->recs[o++] = ms->recs[i];
+		ms->n = o;
+	}
+	return 1;
+}
+
+static int ms_write(const char *dir, const struct modseq_state *ms)
+{
+	char tmp[MAILDIR_PATH_MAX], path[MAILDIR_PATH_MAX];
+	if (snprintf(tmp, sizeof tmp, "%s/" MODSEQ_TMP, dir) >= (int)sizeof tmp ||
+	    snprintf(path, sizeof path, "%s/" MODSEQ_FILE, dir) >= (int)sizeof path)
+		return -1;
+	struct strbuf sb = STRBUF_INIT;
+	sb_printf(&sb, "M1 %u %" PRIu64 " %" PRIu64 "\n", (unsigned)ms->uidvalidity, ms->highest,
+		  ms->floor);
+	for (size_t i = 0; i < ms->n; i++)
+		sb_printf(&sb, "%u %" PRIu64 " %x %x\n", (unsigned)ms->recs[i].uid, ms->recs[i].modseq,
+			  ms->recs[i].flags, (unsigned)ms->recs[i].keywords);
+	for (size_t i = 0; i < ms->ngone; i++)
+		sb_printf(&sb, "- %u %" PRIu64 "\n", (unsigned)ms->gone[i].uid, ms->gone[i].modseq);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int rc = -1;
+	if (fd < 0) {
+		log_err("open(%s) failed: %m", tmp);
+	} else {
+		size_t off = 0;
+		while (off < sb.len) {
+			ssize_t w = write(fd, sb.s + off, sb.len - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			off += (size_t)w;
+		}
+		if (off != sb.len || fdatasync(fd) < 0)
+			log_err("write(%s) failed: %m", tmp);
+		else if (close(fd) < 0)
+			log_err("close(%s) failed: %m", tmp);
+		else if (rename(tmp, path) < 0)
+			log_err("rename(%s, %s) failed: %m", tmp, path);
+		else
+			rc = 0;
+		if (rc < 0 && fd >= 0 && off != sb.len)
+			close(fd);
+		if (rc < 0)
+			unlink(tmp);
+	}
+	sb_free(&sb);
+	return rc;
+}
+
+/* Whether the uid list differs from what MS remembers. */
+static bool differs(const struct uidlist *ul, const struct modseq_state *ms)
+{
+	if (ms->uidvalidity != ul->uidvalidity || ms->n != ul->n)
+		return true;
+	for (size_t i = 0; i < ul->n; i++) {
+		const struct modseq_rec *r = &ms->recs[i];
+		if (r->uid != ul->recs[i].uid || r->flags != ul->recs[i].flags ||
+		    r->keywords != ul->recs[i].keywords)
+			return true;
+	}
+	return false;
+}
+
+/* Fold the uid list into MS (see the design note). */
+static void apply(const struct uidlist *ul, struct modseq_state *ms)
+{
+	if (ms->uidvalidity != ul->uidvalidity) {
+		bool had = ms->highest > 0 || ul->n > 0;
+		modseq_free(ms);
+		ms->uidvalidity = ul->uidvalidity;
+		if (had && ul->n > 0) {
+			struct timeval tv;
+			gettimeofday(&tv, NULL);
+			ms->highest = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+		} else {
+			ms->highest = 1;
+		}
+		/* nothing is known about earlier expunges */
+		ms->floor = ms->highest;
+		ms->recs = xcalloc(ul->n + 1, sizeof *ms->recs);
+		for (size_t i = 0; i < ul->n; i++)
+			ms->recs[ms->n++] = (struct modseq_rec){ ul->recs[i].uid, ms->highest,
+								 ul->recs[i].flags, ul->recs[i].keywords };
+		return;
+	}
+	struct modseq_rec *nr = xcalloc(ul->n + 1, sizeof *nr);
+	size_t j = 0;
+	for (size_t i = 0; i < ul->n; i++) {
+		const struct uidlist_rec *u = &ul->recs[i];
+		while (j < ms->n && ms->recs[j].uid < u->uid) {
+			/* vanished */
+			ms->gone = xrealloc(ms->gone, (ms->ngone + 1) * sizeof *ms->gone);
+			ms->gone[ms->ngone++] = (struct modseq_rec){ .uid = ms->recs[j].uid,
+								     .modseq = ++ms->highest };
+			j++;
+		}
+		nr[i] = (struct modseq_rec){ u->uid, 0, u->flags, u->keywords };
+		if (j < ms->n && ms->recs[j].uid == u->uid) {
+			nr[i].modseq = ms->recs[j].modseq;
+			if (ms->recs[j].flags != u->flags || ms->recs[j].keywords != u->keywords)
+				nr[i].modseq = ++ms->highest;
+			j++;
+		} else {
+			nr[i].modseq = ++ms->highest;
+		}
+	}
+	for (; j < ms->n; j++) {
+		ms->gone = xrealloc(ms->gone, (ms->ngone + 1) * sizeof *ms->gone);
+		ms->gone[ms->ngone++] = (struct modseq_rec){ .uid = ms->recs[j].uid, .modseq = ++ms->highest };
+	}
+	free(ms->recs);
+	ms->recs = nr;
+	ms->n = ul->n;
+	if (ms->ngone > MODSEQ_GONE_MAX) {
+		/* "-" lines are in modseq order: drop the oldest */
+		size_t drop = ms->ngone - MODSEQ_GONE_MAX;
+		ms->floor = ms->gone[drop - 1].modseq;
+		memmove(ms->gone, ms->gone + drop, MODSEQ_GONE_MAX * sizeof *ms->gone);
+		ms->ngone = MODSEQ_GONE_MAX;
+	}
+}
+
+int modseq_lock(const char *dir)
+{
+	return maildir_lock(dir, MODSEQ_LOCK, true);
+}
+
+void modseq_unlock(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+int modseq_sync_locked(const char *dir, struct uidlist *ul, struct modseq_state *ms)
+{
+	if (uidlist_sync(dir, ul) < 0)
+		return -1;
+	if (ms_read(dir, ms) < 0) {
+		uidlist_free(ul);
+		return -1;
+	}
+	if (!differs(ul, ms))
+		return 0;
+	apply(ul, ms);
+	/* Not written (disk full, logged): the session goes on with these
+	 * numbers; the next sync that can write numbers the changes again
+	 * from what is on disk, so another session may give the same number
+	 * to other changes. Rare, and better than refusing SELECT. */
+	(void)ms_write(dir, ms);
+	return 0;
+}
+
+int modseq_sync(const char *dir, struct uidlist *ul, struct modseq_state *ms)
+{
+	if (uidlist_sync(dir, ul) < 0)
+		return -1;
+	if (ms_read(dir, ms) < 0) {
+		uidlist_free(ul);
+		return -1;
+	}
+	if (!differs(ul, ms))
+		return 0;
+	int lock = modseq_lock(dir);
+	if (lock < 0) {
+		uidlist_free(ul);
+		modseq_free(ms);
+		return -1;
+	}
+	int r = modseq_sync_locked(dir, ul, ms);
+	modseq_unlock(lock);
+	return r;
+}
+
+void modseq_vanished(const struct modseq_state *ms, const struct uidlist *ul, uint64_t since,
+		     const struct imap_seqset *known, struct strbuf *out)
+{
+	uint32_t *u = NULL;
+	size_t n = 0;
+	if (since >= ms->floor) {
+		u = xcalloc(ms->ngone + 1, sizeof *u);
+		for (size_t i = 0; i < ms->ngone; i++)
+			if (ms->gone[i].modseq > since)
+				u[n++] = ms->gone[i].uid;
+		qsort(u, n, sizeof *u, imap_uid_cmp);
+	}
+	uint32_t start = 0, prev = 0;
+	bool first = true;
+#define EMIT(x)                                                                    \
+	do {                                                                       \
+		uint32_t x_ = (x);                                                 \
+		if (known && !imap_seqset_contains(known, x_))                     \
+			break;                                                     \
+		if (start && x_ == prev + 1) {                                     \
+			prev = x_;                                                 \
+			break;                                                     \
+		}                                                                  \
+		if (start) {                                                       \
+			sb_printf(out, first ? "%u" : ",%u", (unsigned)start);     \
+			if (prev != start)                                         \
+				sb_printf(out, ":%u", (unsigned)prev);             \
+			first = false;                                             \
+		}                                                                  \
+		start = prev = x_;                                                 \
+	} while (0)
+	if (since >= ms->floor) {
+		for (size_t i = 0; i < n; i++)
+			if (i == 0 || u[i] != u[i - 1])
+				EMIT(u[i]);
+	} else {
+		size_t j = 0;
+		for (uint32_t x = 1; x < ul->next_uid && x; x++) {
+			while (j < ul->n && ul->recs[j].uid < x)
+				j++;
+			if (j < ul->n && ul->recs[j].uid == x)
+				continue;
+			EMIT(x);
+		}
+	}
+	if (start) {
+		sb_printf(out, first ? "%u" : ",%u", (unsigned)start);
+		if (prev != start)
+			sb_printf(out, ":%u", (unsigned)prev);
+	}
+#undef EMIT
+	free(u);
+}
+
+int imap_uid_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return x < y ? -1 : x > y;
+}
