@@ -17,6 +17,12 @@ setup() {
 		return 1
 	fi
 	BOX=$W/mail/example.org/alice
+	# A process killed on purpose may die inside LeakSanitizer's exit-time
+	# scan and leave half a report ("Unable to get registers"); memory
+	# errors are still reported, and leaks are checked by every other suite.
+	if [ -n "${ASAN_OPTIONS:-}" ]; then
+		export ASAN_OPTIONS=${ASAN_OPTIONS//detect_leaks=1/detect_leaks=0}
+	fi
 }
 
 # tmp_cleanup PROTO: deliver one more message with the clock 37 h ahead;
