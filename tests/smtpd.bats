@@ -276,9 +276,9 @@ with_open_pipe() {
 }
 
 @test "a copy that cannot be made: 451, and no recipient keeps one" {
-	# bob's mailbox is a plain file: the clone into it fails (even as root)
-	mkdir -p "$W/mail/example.net"
-	echo blocker >"$W/mail/example.net/bob"
+	# bob's tmp/ is a plain file: the clone into it fails (even as root)
+	mkdir -p "$W/mail/example.net/bob/new" "$W/mail/example.net/bob/cur"
+	echo blocker >"$W/mail/example.net/bob/tmp"
 	printf 'EHLO c\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\nx\r\n.\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\nQUIT\r\n' |
 		"$BIN/postern-smtpd" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log"
 	run tr -d '\r' <"$BATS_TEST_TMPDIR/out"
@@ -289,6 +289,18 @@ with_open_pipe() {
 	[ "${lines[16]}" = '221 2.0.0 mx.example.org Service closing transmission channel' ]
 	[ "$(find "$W/mail/example.org/alice" -type f | wc -l)" -eq 0 ]
 	grep -q 'delivery to bob@example.net failed' "$BATS_TEST_TMPDIR/log"
+}
+
+@test "a mailbox that is not a plain directory: 451 at RCPT, the other recipient served" {
+	mkdir -p "$W/mail/example.net" "$BATS_TEST_TMPDIR/outside"
+	ln -s "$BATS_TEST_TMPDIR/outside" "$W/mail/example.net/bob"
+	printf 'EHLO c\r\nMAIL FROM:<a@example.net>\r\nRCPT TO:<alice@example.org>\r\nRCPT TO:<bob@example.net>\r\nDATA\r\nx\r\n.\r\nQUIT\r\n' |
+		"$BIN/postern-smtpd" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log"
+	run tr -d '\r' <"$BATS_TEST_TMPDIR/out"
+	[ "${lines[10]}" = '451 4.3.0 Temporary local problem, try again later' ]
+	[[ "${lines[12]}" == '250 2.0.0 OK '* ]]
+	[ "$(find "$W/mail/example.org/alice/new" -type f | wc -l)" -eq 1 ]
+	[ -z "$(ls -A "$BATS_TEST_TMPDIR/outside")" ]
 }
 
 @test "a commit that fails after another copy was committed takes that copy back" {
