@@ -5,6 +5,7 @@
 # Each program's sources are listed in a small fragment next to them
 # (handlers/*.mk, mail/*.mk), so its link line shows what it may touch.
 
+.DEFAULT_GOAL := all
 CC ?= cc
 BUILD ?= build
 PREFIX ?= /usr/local
@@ -34,6 +35,7 @@ LIBA := $(BUILD)/libpostern.a
 PROGRAMS :=
 include $(sort $(wildcard handlers/*.mk mail/*.mk))
 include units/units.mk
+include tests/fuzz/fuzz.mk
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)

@@ -20,8 +20,9 @@ struct alias_targets {
 /* Expand ADDR ("local@domain", domain local) through the aliases file.
  * Returns 1 when ADDR is an alias (final targets appended to *t, each
  * either a local user or a remote address), 0 when it is not an alias,
- * -1 on error or loop/limit exceeded (logged). A missing file is "no
- * aliases". */
+ * -1 on error or when a limit (depth, targets) is exceeded (logged). A
+ * pure loop ("a: b", "b: a") expands to no target: 1 with n = 0. A missing
+ * file is "no aliases". */
 int aliases_expand(const struct config *cfg, const char *addr, struct alias_targets *t);
 
 #endif

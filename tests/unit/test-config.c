@@ -47,6 +47,14 @@ static void test_load_good(void)
 	CHECK(config_is_local_domain(&c, "example.net."));
 	CHECK(!config_is_local_domain(&c, "example.com"));
 	CHECK(!config_is_local_domain(&c, "xexample.net"));
+	/* a configured trailing dot is the same domain (found by fuzzing) */
+	p = write_file("dot.conf", "domains = Example.ORG.\n");
+	struct config d;
+	config_defaults(&d);
+	CHECK(config_load(&d, p, err, sizeof err) == 0);
+	CHECK_STR(d.domains[0], "example.org");
+	CHECK(config_is_local_domain(&d, "example.org"));
+	CHECK(config_is_local_domain(&d, "example.org."));
 	char want[600];
 	snprintf(want, sizeof want, "%s/mail", unit_tmpdir());
 	CHECK_STR(c.mail_root, want);
@@ -83,6 +91,10 @@ static void test_load_bad(void)
 	expect_error("max_message_size = 99999999999999999999999\n", ":1: max_message_size");
 	expect_error("allow_plaintext_auth = maybe\n", ":1: allow_plaintext_auth");
 	expect_error("domains = a/b\n", ":1: domains");
+	/* a domain is also a directory name under mail_root (found by fuzzing) */
+	expect_error("domains = a..b\n", ":1: domains");
+	expect_error("domains = .\n", ":1: domains");
+	expect_error("domains = ..\n", ":1: domains");
 	expect_error("routes = nohost=\n", ":1: routes");
 	expect_error("routes = x.org=[::1\n", ":1: routes");
 	expect_error("routes = x.org=h:99999\n", ":1: routes");
