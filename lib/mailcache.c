@@ -61,6 +61,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "imap-bodystructure.h"
 #include "imap-envelope.h"
 #include "log.h"
@@ -408,24 +409,6 @@ static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
 		got += (size_t)n;
 	}
 	return (ssize_t)got;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-	while (done < len) {
-		ssize_t n = write(fd, (const char *)buf + done, len - done);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			errno = ENOSPC;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
 }
 
 /* Read records of c->fd from c->valid_end to the end of the file into the
@@ -843,13 +826,13 @@ static int rewrite(struct mailcache *c)
 		c->tail_sum = get64(p + all[i].len - 8);
 		kept++;
 		if (out.len >= SCAN_CHUNK) {
-			if (write_full(fd, out.s, out.len) < 0)
+			if (fs_write_all(fd, out.s, out.len) < 0)
 				ret = -1;
 			written += out.len;
 			sb_reset(&out);
 		}
 	}
-	if (ret == 0 && out.len && write_full(fd, out.s, out.len) < 0)
+	if (ret == 0 && out.len && fs_write_all(fd, out.s, out.len) < 0)
 		ret = -1;
 	written += out.len;
 	sb_free(&out);
@@ -910,7 +893,7 @@ static int append_pending(struct mailcache *c)
 	if (!dst)
 		return 0;
 	uint64_t base = c->valid_end;
-	if (write_full(c->fd, c->pending.s, dst) < 0) {
+	if (fs_write_all(c->fd, c->pending.s, dst) < 0) {
 		log_err("write(%s) failed: %m", c->path);
 		if (ftruncate(c->fd, (off_t)base) < 0)
 			log_err("ftruncate(%s) failed: %m", c->path);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <time.h>
 
+#include "fsutil.h"
 #include "log.h"
 
 /* Log without disturbing errno (callers report errno after logging). */
@@ -15,11 +16,9 @@
 #define md_err(...) md_log(LOG_LVL_ERR, __VA_ARGS__)
 #define md_warn(...) md_log(LOG_LVL_WARN, __VA_ARGS__)
 
-/* snprintf into out; -1 with errno ENAMETOOLONG when it does not fit. */
-int md_pathf(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-
-/* Seconds since the epoch: $POSTERN_NOW when set (tests), else time(). */
-time_t md_now(void);
+/* the store's names for the shared helpers of fsutil.h */
+#define md_pathf fs_pathf
+#define md_now fs_now
 
 /* Open the maildir DIR (O_DIRECTORY) without following a symlink at DIR
  * itself nor, when DIR is a Maildir++ folder "<root>/.F", at <root>: the

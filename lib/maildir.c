@@ -32,38 +32,13 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "maildir-private.h"
 #include "strbuf.h"
 
 #define TMP_MAX_AGE (36 * 3600)
 
 /* --- shared helpers (maildir-private.h) --- */
-
-int md_pathf(char *out, size_t outlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out, outlen, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= outlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
-time_t md_now(void)
-{
-	const char *e = getenv("POSTERN_NOW");
-	if (e && *e) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(e, &end, 10);
-		if (errno == 0 && *end == '\0' && v > 0)
-			return (time_t)v;
-	}
-	return time(NULL);
-}
 
 /* Strip trailing slashes of DIR into BUF; the last component's start. */
 static const char *dir_base(const char *dir, char *buf, size_t len)
@@ -133,22 +108,6 @@ int maildir_fsync_dir(const char *dir)
 	return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int md_write_atomic(const char *dir, const char *name, const char *tmpname, const void *data,
 		    size_t len)
 {
@@ -163,7 +122,7 @@ int md_write_atomic(const char *dir, const char *name, const char *tmpname, cons
 		close(dfd);
 		return -1;
 	}
-	if (write_all(fd, data, len) < 0 || fdatasync(fd) < 0) {
+	if (fs_write_all(fd, data, len) < 0 || fdatasync(fd) < 0) {
 		md_err("write(%s/%s) failed: %m", dir, tmpname);
 		close(fd);
 		goto fail;
@@ -558,7 +517,7 @@ int maildir_tmp_write(struct maildir_tmp *t, const void *buf, size_t len)
 		off_t size;
 		if (len > (size_t)INT64_MAX || __builtin_add_overflow(t->size, (off_t)len, &size))
 			tmp_fail(t, EFBIG);
-		else if (write_all(t->fd, buf, len) < 0)
+		else if (fs_write_all(t->fd, buf, len) < 0)
 			tmp_fail(t, errno);
 		else
 			t->size = size;

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "maildir.h"
 #include "strbuf.h"
@@ -23,15 +24,7 @@ static const char *const subdirs[] = { "tmp", "msg", "env", "lock", "new" };
 
 time_t queue_now(void)
 {
-	const char *e = getenv("POSTERN_NOW");
-	if (e && *e) {
-		char *end;
-		errno = 0;
-		long long v = strtoll(e, &end, 10);
-		if (errno == 0 && *end == '\0' && v > 0)
-			return (time_t)v;
-	}
-	return time(NULL);
+	return fs_now();
 }
 
 bool queue_id_valid(const char *id)
@@ -46,21 +39,6 @@ bool queue_id_valid(const char *id)
 	return true;
 }
 
-/* snprintf into out; -1 with ENAMETOOLONG when it does not fit. */
-static int pathf(char *out, size_t outlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int pathf(char *out, size_t outlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(out, outlen, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= outlen) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	return 0;
-}
-
 int queue_dirs_create(const struct config *cfg)
 {
 	char p[CONFIG_PATH_MAX + 16];
@@ -69,7 +47,7 @@ int queue_dirs_create(const struct config *cfg)
 		return -1;
 	}
 	for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
-		if (pathf(p, sizeof p, "%s/%s", cfg->queue_dir, subdirs[i]) < 0)
+		if (fs_pathf(p, sizeof p, "%s/%s", cfg->queue_dir, subdirs[i]) < 0)
 			return -1;
 		if (mkdir(p, 0700) < 0 && errno != EEXIST) {
 			log_err("mkdir(%s) failed: %m", p);
@@ -90,26 +68,10 @@ void queue_make_id(char *out, size_t outlen)
 
 /* --- files --- */
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int fsync_dir(const struct config *cfg, const char *sub)
 {
 	char p[CONFIG_PATH_MAX + 16];
-	if (pathf(p, sizeof p, "%s/%s", cfg->queue_dir, sub) < 0)
+	if (fs_pathf(p, sizeof p, "%s/%s", cfg->queue_dir, sub) < 0)
 		return -1;
 	return maildir_fsync_dir(p);
 }
@@ -122,7 +84,7 @@ static int write_file(const char *path, const void *data, size_t len)
 		log_err("open(%s) failed: %m", path);
 		return -1;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		log_err("write(%s) failed: %m", path);
 		int e = errno;
 		close(fd);
@@ -153,9 +115,9 @@ int queue_new_open(const struct config *cfg, struct queue_new *q, const char *id
 	}
 	if (queue_dirs_create(cfg) < 0)
 		return -1;
-	if (pathf(q->tmp_path, sizeof q->tmp_path, "%s/tmp/%s", cfg->queue_dir, q->id) < 0 ||
-	    pathf(q->env_tmp, sizeof q->env_tmp, "%s/tmp/%s.env", cfg->queue_dir, q->id) < 0 ||
-	    pathf(q->msg_path, sizeof q->msg_path, "%s/msg/%s", cfg->queue_dir, q->id) < 0) {
+	if (fs_pathf(q->tmp_path, sizeof q->tmp_path, "%s/tmp/%s", cfg->queue_dir, q->id) < 0 ||
+	    fs_pathf(q->env_tmp, sizeof q->env_tmp, "%s/tmp/%s.env", cfg->queue_dir, q->id) < 0 ||
+	    fs_pathf(q->msg_path, sizeof q->msg_path, "%s/msg/%s", cfg->queue_dir, q->id) < 0) {
 		log_err("queue path too long");
 		q->tmp_path[0] = q->env_tmp[0] = q->msg_path[0] = '\0';
 		return -1;
@@ -173,7 +135,7 @@ void queue_new_write(struct queue_new *q, const void *buf, size_t len)
 {
 	if (q->failed || q->fd < 0)
 		return;
-	if (write_all(q->fd, buf, len) < 0) {
+	if (fs_write_all(q->fd, buf, len) < 0) {
 		q->failed = true;
 		q->err = errno;
 		return;
@@ -225,8 +187,8 @@ int queue_new_publish(struct queue_new *q)
 		errno = EINVAL;
 		return -1;
 	}
-	if (pathf(envp, sizeof envp, "%s/env/%s", q->cfg->queue_dir, q->id) < 0 ||
-	    pathf(mark, sizeof mark, "%s/new/%s", q->cfg->queue_dir, q->id) < 0)
+	if (fs_pathf(envp, sizeof envp, "%s/env/%s", q->cfg->queue_dir, q->id) < 0 ||
+	    fs_pathf(mark, sizeof mark, "%s/new/%s", q->cfg->queue_dir, q->id) < 0)
 		return -1;
 	if (link(q->env_tmp, envp) < 0) {
 		log_err("link(%s, %s) failed: %m", q->env_tmp, envp);
@@ -293,7 +255,7 @@ int queue_env_read(const struct config *cfg, const char *id, struct queue_env *e
 {
 	char p[CONFIG_PATH_MAX + 96];
 	memset(env, 0, sizeof env[0]);
-	if (!queue_id_valid(id) || pathf(p, sizeof p, "%s/env/%s", cfg->queue_dir, id) < 0)
+	if (!queue_id_valid(id) || fs_pathf(p, sizeof p, "%s/env/%s", cfg->queue_dir, id) < 0)
 		return -1;
 	int fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
@@ -338,8 +300,8 @@ int queue_env_read(const struct config *cfg, const char *id, struct queue_env *e
 int queue_env_write(const struct config *cfg, const struct queue_env *env)
 {
 	char tmp[CONFIG_PATH_MAX + 96], dst[CONFIG_PATH_MAX + 96];
-	if (pathf(tmp, sizeof tmp, "%s/tmp/%s.env", cfg->queue_dir, env->id) < 0 ||
-	    pathf(dst, sizeof dst, "%s/env/%s", cfg->queue_dir, env->id) < 0)
+	if (fs_pathf(tmp, sizeof tmp, "%s/tmp/%s.env", cfg->queue_dir, env->id) < 0 ||
+	    fs_pathf(dst, sizeof dst, "%s/env/%s", cfg->queue_dir, env->id) < 0)
 		return -1;
 	size_t len;
 	char *text = queue_env_format(env, &len);
@@ -358,7 +320,7 @@ int queue_env_write(const struct config *cfg, const struct queue_env *env)
 int queue_msg_open(const struct config *cfg, const char *id)
 {
 	char p[CONFIG_PATH_MAX + 96];
-	if (!queue_id_valid(id) || pathf(p, sizeof p, "%s/msg/%s", cfg->queue_dir, id) < 0)
+	if (!queue_id_valid(id) || fs_pathf(p, sizeof p, "%s/msg/%s", cfg->queue_dir, id) < 0)
 		return -1;
 	return open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
@@ -369,7 +331,7 @@ int queue_remove(const struct config *cfg, const char *id)
 	char p[CONFIG_PATH_MAX + 96];
 	int rc = 0;
 	for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
-		if (pathf(p, sizeof p, "%s/%s/%s", cfg->queue_dir, order[i], id) < 0)
+		if (fs_pathf(p, sizeof p, "%s/%s/%s", cfg->queue_dir, order[i], id) < 0)
 			return -1;
 		if (unlink(p) < 0 && errno != ENOENT) {
 			log_err("unlink(%s) failed: %m", p);
@@ -384,7 +346,7 @@ int queue_remove(const struct config *cfg, const char *id)
 int queue_lock(const struct config *cfg, const char *id, bool wait)
 {
 	char dir[CONFIG_PATH_MAX + 16];
-	if (!queue_id_valid(id) || pathf(dir, sizeof dir, "%s/lock", cfg->queue_dir) < 0)
+	if (!queue_id_valid(id) || fs_pathf(dir, sizeof dir, "%s/lock", cfg->queue_dir) < 0)
 		return -1;
 	return maildir_lock(dir, id, wait);
 }
@@ -399,7 +361,7 @@ int queue_list(const struct config *cfg, char ***ids_r, size_t *n_r)
 	char p[CONFIG_PATH_MAX + 16];
 	*ids_r = NULL;
 	*n_r = 0;
-	if (pathf(p, sizeof p, "%s/env", cfg->queue_dir) < 0)
+	if (fs_pathf(p, sizeof p, "%s/env", cfg->queue_dir) < 0)
 		return -1;
 	DIR *d = opendir(p);
 	if (!d) {
@@ -435,14 +397,14 @@ void queue_ids_free(char **ids, size_t n)
 void queue_markers_clear(const struct config *cfg)
 {
 	char p[CONFIG_PATH_MAX + 16], f[CONFIG_PATH_MAX + 96];
-	if (pathf(p, sizeof p, "%s/new", cfg->queue_dir) < 0)
+	if (fs_pathf(p, sizeof p, "%s/new", cfg->queue_dir) < 0)
 		return;
 	DIR *d = opendir(p);
 	if (!d)
 		return;
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL)
-		if (queue_id_valid(de->d_name) && pathf(f, sizeof f, "%s/%s", p, de->d_name) == 0)
+		if (queue_id_valid(de->d_name) && fs_pathf(f, sizeof f, "%s/%s", p, de->d_name) == 0)
 			unlink(f);
 	closedir(d);
 }
@@ -452,7 +414,7 @@ void queue_markers_clear(const struct config *cfg)
 static void sweep_dir(const struct config *cfg, const char *sub, time_t cutoff, bool need_env)
 {
 	char p[CONFIG_PATH_MAX + 16], f[CONFIG_PATH_MAX + 96], e[CONFIG_PATH_MAX + 96];
-	if (pathf(p, sizeof p, "%s/%s", cfg->queue_dir, sub) < 0)
+	if (fs_pathf(p, sizeof p, "%s/%s", cfg->queue_dir, sub) < 0)
 		return;
 	DIR *d = opendir(p);
 	if (!d)
@@ -460,11 +422,11 @@ static void sweep_dir(const struct config *cfg, const char *sub, time_t cutoff, 
 	struct dirent *de;
 	struct stat st;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.' || pathf(f, sizeof f, "%s/%s", p, de->d_name) < 0)
+		if (de->d_name[0] == '.' || fs_pathf(f, sizeof f, "%s/%s", p, de->d_name) < 0)
 			continue;
 		if (lstat(f, &st) < 0 || !S_ISREG(st.st_mode) || st.st_mtime >= cutoff)
 			continue;
-		if (need_env && (pathf(e, sizeof e, "%s/env/%s", cfg->queue_dir, de->d_name) < 0 ||
+		if (need_env && (fs_pathf(e, sizeof e, "%s/env/%s", cfg->queue_dir, de->d_name) < 0 ||
 				 access(e, F_OK) == 0 || errno != ENOENT))
 			continue;
 		if (unlink(f) == 0)
