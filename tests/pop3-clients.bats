@@ -7,20 +7,8 @@ load helpers
 
 # A test CA and a server certificate for STLS and POP3S (openssl CLI).
 setup_file() {
-	local pki=$BATS_FILE_TMPDIR/pki
-	mkdir -p "$pki"
-	(
-		cd "$pki" || exit 1
-		openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-keyout ca.key -out ca.pem -days 2 -subj "/CN=Postern POP3 Test CA" \
-			-addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign
-		openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
-			-keyout key.pem -out server.csr -subj "/CN=mx.example.org"
-		printf 'subjectAltName=DNS:mx.example.org,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >ext.cnf
-		openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial \
-			-out cert.pem -days 2 -extfile ext.cnf
-	) >"$BATS_FILE_TMPDIR/pki.log" 2>&1
-	export PKI=$pki
+	make_test_pki "$BATS_FILE_TMPDIR/pki"
+	export PKI=$BATS_FILE_TMPDIR/pki
 }
 
 setup() {
