@@ -71,12 +71,13 @@ unit: all $(UNIT_BINS) $(TEST_HELPERS)
 deps:
 	@sh scripts/install-deps.sh
 
-# The README's test command. Warnings are checked on the normal build;
-# every test then runs against the ASan+UBSan build.
+# The README's test command. Warnings are checked on the normal build, whose
+# unit tests also run under valgrind; every test runs against the ASan+UBSan
+# build.
 check: deps
-	$(MAKE) all
+	$(MAKE) unit
 	$(MAKE) BUILD=build/asan SAN=1 unit
-	sh tests/run-all.sh build/asan
+	sh tests/run-all.sh build/asan build
 
 run: deps all
 	BUILD=$(BUILD) sh scripts/run.sh

@@ -1,9 +1,13 @@
 #!/bin/sh
 # Run every test against the programs in BUILD (default build/): the C unit
 # tests (TAP) and every bats suite, then print one line "N passed, N failed".
+# With a second argument VGBUILD (a build without sanitizers), the unit
+# tests of that build also run under valgrind: any error or definite leak
+# fails them.
 # Sanitizer reports from any process (handlers spawned by servers included)
 # are collected in one directory; any report is a failed test.
 BUILD=${1:-build}
+VGBUILD=${2:-}
 top=$(cd "$(dirname "$0")/.." && pwd)
 case $BUILD in /*) ;; *) BUILD=$top/$BUILD ;; esac
 export POSTERN_BUILD="$BUILD"
@@ -42,6 +46,23 @@ for s in "$top"/tests/*.bats; do
 	cat "$out"
 	count
 done
+
+if [ -n "$VGBUILD" ]; then
+	case $VGBUILD in /*) ;; *) VGBUILD=$top/$VGBUILD ;; esac
+	echo "== valgrind"
+	for t in "$VGBUILD"/tests/test-*; do
+		[ -x "$t" ] || continue
+		if (cd "$top" && ASAN_OPTIONS= UBSAN_OPTIONS= valgrind -q --error-exitcode=99 \
+			--leak-check=full --errors-for-leak-kinds=definite "$t") >"$out" 2>&1; then
+			echo "ok - valgrind: $(basename "$t")"
+			passed=$((passed + 1))
+		else
+			sed 's/^/# /' "$out" | tail -40
+			echo "not ok - valgrind: $(basename "$t")"
+			failed=$((failed + 1))
+		fi
+	done
+fi
 
 if ls "$san"/* >/dev/null 2>&1; then
 	for r in "$san"/*; do
