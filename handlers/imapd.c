@@ -143,6 +143,8 @@ static void dispatch(struct imap_session *s)
 		cmd_reply(&c, "OK %s completed.", c.name);
 	if (s->view && !s->logout && strncmp(c.result, "BAD", 3) != 0)
 		view_sync(s, !c.no_expunge);
+	if (s->view)
+		view_cache_flush(s->view);
 	if (strncmp(c.result, "BAD", 3) == 0)
 		s->bad_in_row++;
 	else

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -45,11 +46,25 @@ int imap_keywords_load(const char *dir, struct imap_keywords *kw)
 	imap_keywords_free(kw);
 	if ((size_t)snprintf(path, sizeof path, "%s/" KW_FILE, dir) >= sizeof path)
 		return -1;
-	FILE *f = fopen(path, "r");
-	if (!f) {
+	/* not through a symlink, not a FIFO: regular files only; anything
+	 * else holds no keywords (the next write's rename replaces it) */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
 		log_err("open(%s) failed: %m", path);
+		return errno == ELOOP ? 0 : -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warn("%s: not a regular file; ignored", path);
+		close(fd);
+		return 0;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		log_err("fdopen(%s) failed: %m", path);
+		close(fd);
 		return -1;
 	}
 	char line[IMAP_KEYWORD_LEN_MAX + 16];
@@ -85,7 +100,10 @@ static int write_file(const char *dir, const struct imap_keywords *kw)
 	for (int i = 0; i < IMAP_KEYWORDS_MAX; i++)
 		if (kw->names[i])
 			sb_printf(&sb, "%d %s\n", i, kw->names[i]);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+	/* under the lock: a leftover tmp (or a planted symlink) is removed,
+	 * and the new one is created afresh, never through a symlink */
+	(void)unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_err("open(%s) failed: %m", tmp);
 		sb_free(&sb);

@@ -195,3 +195,110 @@ EXP
 	tail -n 1 "$BATS_TEST_TMPDIR/out" | grep -q '^\* BYE Too many invalid commands'
 	! grep -q '^never' "$BATS_TEST_TMPDIR/out"
 }
+
+# The per-mailbox state files imapd writes itself (modseq, \Recent, keyword
+# map) are opened O_NOFOLLOW: a symlink planted as the file or as its tmp
+# file never leads a read or a write outside the mail root; a FIFO in their
+# place does not hang the session.
+@test "symlinked postern-modseq(.tmp), postern-recent(.tmp), dovecot-keywords(.tmp): nothing outside read or written" {
+	run_imap() { printf '%s\r\n' "a LOGIN alice secret" "$@" "z LOGOUT" | timeout 20 "$BIN/postern-imapd" 2>>"$BATS_TEST_TMPDIR/log"; }
+	run_imap "b SELECT INBOX" | grep -q '^b OK'
+	local O=$W/outside f
+	mkdir -p "$O"
+	printf 'KEEP modseq\n' >"$O/t1"
+	printf 'KEEP recent\n' >"$O/t2"
+	printf 'KEEP keywords\n' >"$O/t3"
+	printf '99\n' >"$O/recent"
+	printf '0 Planted\n' >"$O/kw"
+	printf 'M1 1700000000 5 0\n' >"$O/modseq"
+	cp -a "$O" "$W/outside.orig"
+	rm -f "$MD/postern-modseq" "$MD/postern-recent" "$MD/dovecot-keywords"
+	ln -s "$O/t1" "$MD/postern-modseq.tmp"
+	ln -s "$O/t2" "$MD/postern-recent.tmp"
+	ln -s "$O/t3" "$MD/dovecot-keywords.tmp"
+	ln -s "$O/recent" "$MD/postern-recent"
+	ln -s "$O/kw" "$MD/dovecot-keywords"
+	ln -s "$O/modseq" "$MD/postern-modseq"
+	# new mail: the modseq file and \Recent must be written
+	printf 'Subject: four\r\n\r\nx\r\n' >"$MD/new/1700000004.M1P1Q4.fixture,S=20"
+	run_imap "b SELECT INBOX" "c STORE 1 +FLAGS (Fresh)" "d FETCH 1:* (MODSEQ)" >"$BATS_TEST_TMPDIR/out"
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/log"
+	grep -q '^b OK' "$BATS_TEST_TMPDIR/out"
+	grep -q '^c OK' "$BATS_TEST_TMPDIR/out"
+	grep -q '^d OK' "$BATS_TEST_TMPDIR/out"
+	# the outside recent file (99) was not read: all four are recent
+	grep -q '^\* 4 RECENT' "$BATS_TEST_TMPDIR/out"
+	# the outside keyword map was not read
+	! grep -q 'Planted' "$BATS_TEST_TMPDIR/out"
+	# the outside modseq file (highest 5) was not read
+	! grep -q 'HIGHESTMODSEQ 5\]' "$BATS_TEST_TMPDIR/out"
+	# nothing outside changed; the links were replaced by our own files
+	diff -r "$W/outside.orig" "$O"
+	for f in postern-modseq postern-recent dovecot-keywords; do
+		[ -f "$MD/$f" ] && [ ! -L "$MD/$f" ]
+	done
+	grep -q '^0 Fresh$' "$MD/dovecot-keywords"
+}
+
+@test "FIFOs as postern-modseq, postern-recent, dovecot-keywords: SELECT does not hang" {
+	rm -f "$MD/postern-modseq" "$MD/postern-recent" "$MD/dovecot-keywords"
+	mkfifo "$MD/postern-modseq" "$MD/postern-recent" "$MD/dovecot-keywords"
+	printf '%s\r\n' "a LOGIN alice secret" "b SELECT INBOX" "c STORE 1 +FLAGS (Fresh)" "z LOGOUT" |
+		timeout 20 "$BIN/postern-imapd" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log"
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/log"
+	grep -q '^b OK' "$BATS_TEST_TMPDIR/out"
+	grep -q '^c OK' "$BATS_TEST_TMPDIR/out"
+	grep -q '^z OK' "$BATS_TEST_TMPDIR/out"
+}
+
+@test "LOGIN: a user directory that is a symlink out of the mail root is refused" {
+	mkdir -p "$W/elsewhere/cur" "$W/elsewhere/new" "$W/elsewhere/tmp"
+	rm -rf "$W/mail/example.org"
+	mkdir -p "$W/mail"
+	ln -s "$W/elsewhere" "$W/mail/example.org"
+	printf '%s\r\n' "a LOGIN alice secret" "z LOGOUT" |
+		"$BIN/postern-imapd" >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/log"
+	cat "$BATS_TEST_TMPDIR/out" "$BATS_TEST_TMPDIR/log"
+	grep -q '^a NO \[UNAVAILABLE\] Mailbox not available' "$BATS_TEST_TMPDIR/out"
+	grep -q 'refus' "$BATS_TEST_TMPDIR/log"
+	[ ! -e "$W/elsewhere/alice" ]
+}
+
+# The per-mailbox cache (lib/mailcache.c): once a FETCH has cached a
+# message, ENVELOPE, BODYSTRUCTURE, BODY, INTERNALDATE and RFC822.SIZE are
+# answered without opening the file. Message files are immutable, so this
+# test rewrites each one with other bytes of the same size under the same
+# name: the warm answer is still the original one; without the cache file
+# the new contents show.
+@test "FETCH from the cache: a warm FETCH does not read the message files" {
+	local q='c FETCH 1:* (UID FLAGS RFC822.SIZE INTERNALDATE ENVELOPE BODYSTRUCTURE BODY)'
+	run_imap() { printf '%s\r\n' "a LOGIN alice secret" "b EXAMINE INBOX" "$@" "z LOGOUT" | "$BIN/postern-imapd" 2>>"$BATS_TEST_TMPDIR/log"; }
+	run_imap "$q" | grep '^\* [0-9]* FETCH' >"$BATS_TEST_TMPDIR/cold"
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/cold")" -eq 3 ]
+	grep -q '"one"' "$BATS_TEST_TMPDIR/cold"
+	[ -s "$MD/postern-cache" ]
+	local f size
+	for f in "$MD"/new/* "$MD"/cur/*; do
+		size=$(wc -c <"$f")
+		head -c "$size" /dev/zero | tr '\0' 'x' >"$f"
+		touch -d '@1600000000' "$f"
+	done
+	run_imap "$q" | grep '^\* [0-9]* FETCH' >"$BATS_TEST_TMPDIR/warm"
+	diff "$BATS_TEST_TMPDIR/cold" "$BATS_TEST_TMPDIR/warm"
+	if command -v strace >/dev/null; then
+		# and no message file is even opened (LeakSanitizer cannot run
+		# under ptrace)
+		printf '%s\r\n' "a LOGIN alice secret" "b EXAMINE INBOX" "$q" "z LOGOUT" |
+			ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+			strace -f -e trace=open,openat -o "$BATS_TEST_TMPDIR/trace" "$BIN/postern-imapd" >"$BATS_TEST_TMPDIR/warm2" 2>/dev/null
+		grep -q 'postern-cache' "$BATS_TEST_TMPDIR/trace"
+		! grep 'fixture,S=' "$BATS_TEST_TMPDIR/trace"
+		grep '^\* [0-9]* FETCH' "$BATS_TEST_TMPDIR/warm2" | diff "$BATS_TEST_TMPDIR/cold" -
+	fi
+	# the same request without the cache reads the rewritten files
+	rm "$MD/postern-cache"
+	run_imap "$q" | grep '^\* [0-9]* FETCH' >"$BATS_TEST_TMPDIR/recold"
+	! diff -q "$BATS_TEST_TMPDIR/cold" "$BATS_TEST_TMPDIR/recold"
+	! grep -q '"one"' "$BATS_TEST_TMPDIR/recold"
+	grep -q '13-Sep-2020' "$BATS_TEST_TMPDIR/recold"
+}

@@ -52,6 +52,13 @@ static void try_login(struct imap_session *s, struct imap_cmd *c, const char *na
 		cmd_reply(c, "NO [UNAVAILABLE] Mailbox not available.");
 		return;
 	}
+	/* <domain>/<local> must be real directories, never symlinks out of
+	 * the mail root (the store only guards what lies below) */
+	if (maildir_check_user_dir(&s->cfg, s->root) < 0) {
+		log_err("login: user=%s maildir %s refused: %m", u.name, s->root);
+		cmd_reply(c, "NO [UNAVAILABLE] Mailbox not available.");
+		return;
+	}
 	bool is_new = access(s->root, F_OK) < 0;
 	if (maildir_create(s->root) < 0) {
 		cmd_reply(c, "NO [UNAVAILABLE] Mailbox not available.");

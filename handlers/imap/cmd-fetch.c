@@ -1,20 +1,23 @@
 /* FETCH and UID FETCH: items parsed once, then per message only what the
- * items need is loaded (stat for INTERNALDATE, the octets for sections,
- * the MIME tree for BODY/BODYSTRUCTURE and part numbers). A non-PEEK body
+ * items need is loaded. INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE (and
+ * RFC822.SIZE when the file name has no ,S=) come from the mailbox's cache
+ * (lib/mailcache.h: the file is read and parsed once, by whichever session
+ * first needs it); sections load the octets, part numbers the MIME tree,
+ * and a message parsed that way is cached too. A non-PEEK body
  * fetch sets \Seen (read-write mailboxes) and reports the new FLAGS.
  * CONDSTORE/QRESYNC (RFC 7162): the MODSEQ item, and the CHANGEDSINCE and
  * VANISHED modifiers. */
 #include <ctype.h>
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "fetch.h"
-#include "imap-bodystructure.h"
-#include "imap-envelope.h"
 #include "log.h"
+#include "mailcache.h"
 #include "rfc822.h"
 
 #define FETCH_ITEMS_MAX 256
@@ -23,8 +26,9 @@ struct fetch_req {
 	struct fetch_item *it;
 	size_t n;
 	unsigned need;     /* MSG_* to load */
+	bool cache;        /* INTERNALDATE, ENVELOPE, BODY, BODYSTRUCTURE: from the cache */
 	bool sets_seen;
-	bool has_flags, has_uid, has_modseq;
+	bool has_flags, has_uid, has_modseq, has_size;
 };
 
 static void add_simple(struct fetch_req *r, enum fetch_kind k)
@@ -118,17 +122,18 @@ static void plan(struct fetch_req *r)
 		case F_MODSEQ:
 			r->has_modseq = true;
 			break;
-		case F_INTERNALDATE:
 		case F_SIZE:
-			r->need |= MSG_STAT;
+			/* from the uid list's ,S=; else from the cache */
+			r->has_size = true;
 			break;
+		case F_INTERNALDATE:
 		case F_ENVELOPE:
-		case F_RFC822_HEADER:
-			r->need |= MSG_DATA;
-			break;
 		case F_BODY:
 		case F_BODYSTRUCTURE:
-			r->need |= MSG_MIME;
+			r->cache = true;
+			break;
+		case F_RFC822_HEADER:
+			r->need |= MSG_DATA;
 			break;
 		case F_RFC822:
 		case F_RFC822_TEXT:
@@ -156,8 +161,12 @@ static void write_literal(struct strbuf *out, const char *data, size_t len)
 		*p = (char)0x80;
 }
 
+/* Items INTERNALDATE, RFC822.SIZE (when the name has no ,S=), ENVELOPE,
+ * BODY and BODYSTRUCTURE come from CE (mailcache_fill), the rest from MSG
+ * (imap_msg_load). */
 static void write_item(struct strbuf *out, struct mailbox_view *v, struct view_msg *m,
-		       struct imap_msg *msg, const struct fetch_item *it, struct strbuf *tmp)
+		       struct imap_msg *msg, const struct mailcache_entry *ce,
+		       const struct fetch_item *it, struct strbuf *tmp)
 {
 	size_t hl;
 	switch (it->kind) {
@@ -173,20 +182,23 @@ static void write_item(struct strbuf *out, struct mailbox_view *v, struct view_m
 		break;
 	case F_INTERNALDATE:
 		sb_adds(out, "INTERNALDATE \"");
-		imap_date_time_write(out, msg->mtime);
+		imap_date_time_write(out, ce->internaldate);
 		sb_addc(out, '"');
 		break;
 	case F_SIZE:
-		sb_printf(out, "RFC822.SIZE %lld", (long long)m->size);
+		sb_printf(out, "RFC822.SIZE %lld", (long long)(m->size >= 0 ? m->size : ce->size));
 		break;
 	case F_ENVELOPE:
 		sb_adds(out, "ENVELOPE ");
-		imap_envelope_write(out, msg->data, imap_header_len(msg->data, msg->len));
+		sb_add(out, ce->envelope, ce->envelope_len);
 		break;
 	case F_BODY:
+		sb_adds(out, "BODY ");
+		sb_add(out, ce->body, ce->body_len);
+		break;
 	case F_BODYSTRUCTURE:
-		sb_adds(out, it->kind == F_BODY ? "BODY " : "BODYSTRUCTURE ");
-		imap_bodystructure_write(out, msg->data, msg->mime, it->kind == F_BODYSTRUCTURE);
+		sb_adds(out, "BODYSTRUCTURE ");
+		sb_add(out, ce->bodystructure, ce->bodystructure_len);
 		break;
 	case F_RFC822:
 		sb_adds(out, "RFC822 ");
@@ -350,7 +362,27 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 			continue;
 		struct imap_msg msg;
 		memset(&msg, 0, sizeof msg);
-		if (r.need || m->size < 0) {
+		const struct mailcache_entry *ce = NULL;
+		if (r.cache || (r.has_size && m->size < 0)) {
+			/* from the cache, or read, parsed and cached now; the
+			 * entry is valid until the next call on the cache, so
+			 * this message's response is written before the next */
+			char name[MAILDIR_NAME_MAX];
+			bool in_new = m->in_new;
+			snprintf(name, sizeof name, "%s", m->name);
+			int fr = mailcache_fill(view_cache(v), v->dir, m->uid, name, sizeof name, &in_new, &ce);
+			if (fr > 0 && strcmp(name, m->name) != 0) {
+				free(m->name);
+				m->name = xstrdup(name);
+			}
+			m->in_new = in_new;
+			if (fr <= 0) {
+				gone |= fr == 0;
+				failed |= fr < 0;
+				continue;
+			}
+		}
+		if (r.need) {
 			int lr = imap_msg_load(v, m, r.need | MSG_STAT, &msg);
 			if (lr <= 0) {
 				gone |= lr == 0;
@@ -358,6 +390,12 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 				imap_msg_free(&msg);
 				continue;
 			}
+			if (!ce && msg.mime && (off_t)msg.len == m->size &&
+			    !mailcache_get(view_cache(v), m->uid, m->name, maildir_base_len(m->name)))
+				/* parsed anyway (body sections): remember it */
+				(void)mailcache_put_message(v->cache, m->uid, m->name,
+							    maildir_base_len(m->name), msg.mtime,
+							    msg.data, msg.len, msg.mime);
 		}
 		bool flags_changed = seen_set && seen_set[i];
 		if (r.sets_seen && !(m->flags & MAILDIR_F_SEEN)) {
@@ -374,7 +412,7 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 			if (!first)
 				sb_addc(&out, ' ');
 			first = false;
-			write_item(&out, v, m, &msg, &r.it[k], &tmp);
+			write_item(&out, v, m, &msg, ce, &r.it[k], &tmp);
 		}
 		if (flags_changed && !r.has_flags) {
 			sb_adds(&out, " FLAGS ");

@@ -48,6 +48,8 @@ struct view_msg {
 	uint64_t modseq;     /* CONDSTORE mod-sequence (modseq.c) */
 };
 
+struct mailcache;
+
 /* The selected mailbox. */
 struct mailbox_view {
 	char name[MAILDIR_PATH_MAX];  /* as the client named it, INBOX upper-cased */
@@ -59,6 +61,7 @@ struct mailbox_view {
 	struct imap_keywords kw;
 	uint32_t kw_known;           /* keyword bits announced in FLAGS */
 	uint64_t highestmodseq;
+	struct mailcache *cache;     /* opened at the first FETCH (view_cache) */
 };
 
 struct imap_session {
@@ -149,6 +152,11 @@ int view_select_set(struct imap_session *s, struct imap_cmd *c, const char *set,
 /* Re-read modseqs after this session changed flags: every message's
  * modseq and the view's highest are updated, nothing is sent. */
 void view_refresh_modseq(struct mailbox_view *v);
+/* The mailbox's cache (lib/mailcache.h), opened on first use and told
+ * which UIDs the view holds. Never NULL. */
+struct mailcache *view_cache(struct mailbox_view *v);
+/* Write what the cache holds pending (end of a command). */
+void view_cache_flush(struct mailbox_view *v);
 /* Change flags of message I on disk and in the view. 1 done, 0 gone, -1 error. */
 int view_set_flags(struct mailbox_view *v, size_t i, unsigned flags, uint32_t keywords);
 

@@ -1,7 +1,7 @@
-/* Message contents for FETCH and SEARCH. Everything that reads or parses a
- * message file goes through imap_msg_load(), so a per-mailbox cache of
- * sizes, dates and MIME structure can later answer here without the
- * commands noticing. */
+/* Message contents for FETCH sections and SEARCH: imap_msg_load() reads
+ * and parses a message file. Dates, sizes, ENVELOPE and BODYSTRUCTURE are
+ * answered by the per-mailbox cache instead (mailcache_fill in
+ * cmd-fetch.c). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>

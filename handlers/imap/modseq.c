@@ -77,11 +77,30 @@ static int ms_read(const char *dir, struct modseq_state *ms)
 	modseq_free(ms);
 	if (snprintf(path, sizeof path, "%s/" MODSEQ_FILE, dir) >= (int)sizeof path)
 		return -1;
-	FILE *f = fopen(path, "r");
-	if (!f) {
+	/* never a symlink (O_NOFOLLOW) nor a FIFO (O_NONBLOCK, regular
+	 * files only): either is unusable, and the rename of the next write
+	 * replaces it */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		log_err("fopen(%s) failed: %m", path);
+		if (errno == ELOOP) {
+			log_warn("%s: a symlink; starting a new modseq file", path);
+			return 0;
+		}
+		log_err("open(%s) failed: %m", path);
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warn("%s: not a regular file; starting a new modseq file", path);
+		close(fd);
+		return 0;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		log_err("fdopen(%s) failed: %m", path);
+		close(fd);
 		return -1;
 	}
 	char line[128];
@@ -144,7 +163,10 @@ static int ms_write(const char *dir, const struct modseq_state *ms)
 			  ms->recs[i].flags, (unsigned)ms->recs[i].keywords);
 	for (size_t i = 0; i < ms->ngone; i++)
 		sb_printf(&sb, "- %u %" PRIu64 "\n", (unsigned)ms->gone[i].uid, ms->gone[i].modseq);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	/* under the lock: a leftover tmp (or a planted symlink) is removed,
+	 * and the new one is created afresh, never through a symlink */
+	(void)unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	int rc = -1;
 	if (fd < 0) {
 		log_err("open(%s) failed: %m", tmp);

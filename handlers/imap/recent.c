@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "imapd.h"
@@ -14,10 +15,23 @@
 
 static uint32_t read_recent(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	if (!f) {
+	/* not through a symlink, not a FIFO: regular files only */
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
 		if (errno != ENOENT)
 			log_err("open(%s) failed: %m", path);
+		return 0;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warn("%s: not a regular file; ignored", path);
+		close(fd);
+		return 0;
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		log_err("fdopen(%s) failed: %m", path);
+		close(fd);
 		return 0;
 	}
 	unsigned long v = 0;
@@ -31,7 +45,10 @@ static void write_recent(const char *dir, const char *path, uint32_t v)
 {
 	char tmp[MAILDIR_PATH_MAX + 32];
 	snprintf(tmp, sizeof tmp, "%s/postern-recent.tmp", dir);
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, 0600);
+	/* under the lock: a leftover tmp (or a planted symlink) is removed,
+	 * and the new one is created afresh, never through a symlink */
+	(void)unlink(tmp);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		log_err("open(%s) failed: %m", tmp);
 		return;

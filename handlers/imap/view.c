@@ -15,6 +15,7 @@
 
 #include "imapd.h"
 #include "log.h"
+#include "mailcache.h"
 #include "uidlist.h"
 
 static void msg_from_rec(struct view_msg *m, const struct uidlist_rec *r, uint64_t modseq)
@@ -83,11 +84,35 @@ void view_free(struct mailbox_view *v)
 		free(v->m[i].name);
 	free(v->m);
 	imap_keywords_free(&v->kw);
+	mailcache_close(v->cache);
 	free(v);
+}
+
+struct mailcache *view_cache(struct mailbox_view *v)
+{
+	if (v->cache)
+		return v->cache;
+	v->cache = mailcache_open(v->dir, v->uidvalidity);
+	uint32_t *uids = xcalloc(v->n + 1, sizeof *uids);
+	size_t n = 0;
+	for (size_t i = 0; i < v->n; i++)
+		if (!v->m[i].expunged && v->m[i].uid < v->uidnext)
+			uids[n++] = v->m[i].uid;
+	(void)mailcache_retain(v->cache, uids, n, v->uidnext);
+	free(uids);
+	return v->cache;
+}
+
+void view_cache_flush(struct mailbox_view *v)
+{
+	if (v->cache)
+		(void)mailcache_flush(v->cache);
 }
 
 void view_remove(struct mailbox_view *v, size_t i)
 {
+	if (v->cache)
+		mailcache_expunged(v->cache, v->m[i].uid);
 	free(v->m[i].name);
 	memmove(&v->m[i], &v->m[i + 1], (v->n - i - 1) * sizeof *v->m);
 	v->n--;

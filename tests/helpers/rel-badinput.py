@@ -14,7 +14,8 @@ root holding alice's INBOX with two messages and a folder "Work", and an
   1. plant symlinks (column plant), deliver seed messages (column seed)
      through postern-smtpd, and open the mailbox once (uid list made);
   2. snapshot the mail root and outside/ (sha256 of every file, target of
-     every symlink; *.lock files, which locking creates empty, ignored);
+     every symlink; *.lock files, which locking creates empty, and
+     postern-cache, the per-mailbox cache FETCH fills, ignored);
   3. run the handler with the input on stdin, under a memory bound
      (prlimit --as, only when the build is not ASan: ASan reserves terabytes
      of address space) and a time bound;
@@ -144,7 +145,7 @@ def snapshot(*roots):
         for dp, dns, fns in os.walk(root):
             for n in dns + fns:
                 p = os.path.join(dp, n)
-                if n.endswith(".lock"):
+                if n.endswith(".lock") or n == "postern-cache":
                     continue
                 if os.path.islink(p):
                     snap[p] = "link:" + os.readlink(p)
