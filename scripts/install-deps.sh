@@ -4,7 +4,7 @@
 # are present.
 pkgs="gcc make pkg-config libc6-dev libsystemd-dev libssl-dev libcrypt-dev
 bats python3 curl swaks openssl systemd procps psmisc iproute2 fetchmail mpop
-xinetd dnsmasq-base isync offlineimap3 tmux mutt man-db valgrind"
+xinetd dnsmasq-base isync offlineimap3 tmux mutt man-db valgrind strace"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
