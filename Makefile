@@ -36,6 +36,7 @@ PROGRAMS :=
 include $(sort $(wildcard handlers/*.mk mail/*.mk))
 include units/units.mk
 include tests/fuzz/fuzz.mk
+include bench/bench.mk
 
 UNIT_SRCS := $(sort $(wildcard tests/unit/test-*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
