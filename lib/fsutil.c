@@ -1,10 +1,14 @@
 #include "fsutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include "log.h"
 
 int fs_write_all(int fd, const void *buf, size_t len)
 {
@@ -50,4 +54,33 @@ time_t fs_now(void)
 			return (time_t)v;
 	}
 	return time(NULL);
+}
+
+int fs_open_state(const char *path, FILE **f_r)
+{
+	*f_r = NULL;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		if (errno == ENOENT)
+			return 0;
+		if (errno == ELOOP) {
+			log_warn("%s: a symlink; ignored", path);
+			return 0;
+		}
+		log_err("open(%s) failed: %m", path);
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		log_warn("%s: not a regular file; ignored", path);
+		close(fd);
+		return 0;
+	}
+	*f_r = fdopen(fd, "r");
+	if (!*f_r) {
+		log_err("fdopen(%s) failed: %m", path);
+		close(fd);
+		return -1;
+	}
+	return 1;
 }

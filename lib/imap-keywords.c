@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "maildir.h"
 #include "strbuf.h"
@@ -48,25 +49,10 @@ int imap_keywords_load(const char *dir, struct imap_keywords *kw)
 		return -1;
 	/* not through a symlink, not a FIFO: regular files only; anything
 	 * else holds no keywords (the next write's rename replaces it) */
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		log_err("open(%s) failed: %m", path);
-		return errno == ELOOP ? 0 : -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_warn("%s: not a regular file; ignored", path);
-		close(fd);
-		return 0;
-	}
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		log_err("fdopen(%s) failed: %m", path);
-		close(fd);
-		return -1;
-	}
+	FILE *f;
+	int r = fs_open_state(path, &f);
+	if (r <= 0)
+		return r;
 	char line[IMAP_KEYWORD_LEN_MAX + 16];
 	while (fgets(line, sizeof line, f)) {
 		char *end;

@@ -43,6 +43,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "imapd.h"
 #include "log.h"
 
@@ -77,32 +78,12 @@ static int ms_read(const char *dir, struct modseq_state *ms)
 	modseq_free(ms);
 	if (snprintf(path, sizeof path, "%s/" MODSEQ_FILE, dir) >= (int)sizeof path)
 		return -1;
-	/* never a symlink (O_NOFOLLOW) nor a FIFO (O_NONBLOCK, regular
-	 * files only): either is unusable, and the rename of the next write
-	 * replaces it */
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		if (errno == ELOOP) {
-			log_warn("%s: a symlink; starting a new modseq file", path);
-			return 0;
-		}
-		log_err("open(%s) failed: %m", path);
-		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_warn("%s: not a regular file; starting a new modseq file", path);
-		close(fd);
-		return 0;
-	}
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		log_err("fdopen(%s) failed: %m", path);
-		close(fd);
-		return -1;
-	}
+	/* never a symlink nor a FIFO: either is unusable, and the rename of
+	 * the next write replaces it */
+	FILE *f;
+	int r = fs_open_state(path, &f);
+	if (r <= 0)
+		return r;
 	char line[128];
 	unsigned uv;
 	uint64_t hi, floor;

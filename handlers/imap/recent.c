@@ -10,30 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "imapd.h"
 #include "log.h"
 
 static uint32_t read_recent(const char *path)
 {
 	/* not through a symlink, not a FIFO: regular files only */
-	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			log_err("open(%s) failed: %m", path);
+	FILE *f;
+	if (fs_open_state(path, &f) <= 0)
 		return 0;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		log_warn("%s: not a regular file; ignored", path);
-		close(fd);
-		return 0;
-	}
-	FILE *f = fdopen(fd, "r");
-	if (!f) {
-		log_err("fdopen(%s) failed: %m", path);
-		close(fd);
-		return 0;
-	}
 	unsigned long v = 0;
 	if (fscanf(f, "%lu", &v) != 1 || v > UINT32_MAX)
 		v = 0;
