@@ -117,20 +117,9 @@ bad:
 
 static int touch(const char *dir, const char *name)
 {
-	char path[MAILDIR_PATH_MAX];
-	if (md_pathf(path, sizeof path, "%s/%s", dir, name) < 0)
+	int fd = md_open_file(dir, name, O_WRONLY);
+	if (fd < 0)
 		return -1;
-	int dfd = md_open_dir(dir);
-	int fd = dfd < 0 ? -1 : openat(dfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (dfd >= 0) {
-		int e = errno;
-		close(dfd);
-		errno = e;
-	}
-	if (fd < 0) {
-		md_err("open(%s) failed: %m", path);
-		return -1;
-	}
 	close(fd);
 	return 0;
 }

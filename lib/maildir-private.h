@@ -29,6 +29,10 @@
 int md_open_dir(const char *dir);
 /* Subdirectory NAME of DFD, the same way (O_DIRECTORY|O_NOFOLLOW). */
 int md_open_sub(int dfd, const char *name);
+/* Open (creating, mode 0600) the file NAME in DIR the same safe way:
+ * DIR by md_open_dir, NAME with O_NOFOLLOW|O_CLOEXEC and FLAGS. fd, or -1
+ * (logged, errno kept). */
+int md_open_file(const char *dir, const char *name, int flags);
 /* md_open_dir(DIR) then md_open_sub(SUB). fd or -1 (not logged). */
 int md_open_dir_sub(const char *dir, const char *sub);
 

@@ -719,27 +719,33 @@ int maildir_uncommit(const char *dir, const char *name)
 
 /* --- locks --- */
 
-int maildir_lock(const char *dir, const char *name, bool wait)
+int md_open_file(const char *dir, const char *name, int flags)
 {
 	char path[MAILDIR_PATH_MAX];
 	if (md_pathf(path, sizeof path, "%s/%s", dir, name) < 0)
 		return -1;
 	int dfd = md_open_dir(dir);
-	int fd = dfd < 0 ? -1 : openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = dfd < 0 ? -1 : openat(dfd, name, flags | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (dfd >= 0) {
 		int e = errno;
 		close(dfd);
 		errno = e;
 	}
-	if (fd < 0) {
+	if (fd < 0)
 		md_err("open(%s) failed: %m", path);
+	return fd;
+}
+
+int maildir_lock(const char *dir, const char *name, bool wait)
+{
+	int fd = md_open_file(dir, name, O_RDWR);
+	if (fd < 0)
 		return -1;
-	}
 	while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0) {
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK)
-			md_err("flock(%s) failed: %m", path);
+			md_err("flock(%s/%s) failed: %m", dir, name);
 		int e = errno;
 		close(fd);
 		errno = e;

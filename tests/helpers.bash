@@ -42,28 +42,33 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# serve NAME PORT PROGRAM ARGS...: run PROGRAM per connection on
+# serve PORT PROGRAM ARGS...: run PROGRAM per connection on
 # 127.0.0.1:PORT through systemd-socket-activate (as `make run` does);
 # waits until the port accepts connections. Stopped by stop_servers.
 serve() {
-	local port=$1
-	shift
+	serve_at 127.0.0.1 "$@"
+}
+
+# serve_at ADDR PORT PROGRAM ARGS...: the same on another local address.
+serve_at() {
+	local addr=$1 port=$2
+	shift 2
 	# systemd-socket-activate hands the program only the variables named
 	local envs="" v
 	for v in POSTERN_CONF POSTERN_LOG POSTERN_FAIL_DELAY_MS POSTERN_NOW POSTERN_RELAY_SPAWN ASAN_OPTIONS UBSAN_OPTIONS; do
 		[ -n "${!v+x}" ] && envs="$envs -E $v"
 	done
-	systemd-socket-activate --accept --inetd $envs -l "127.0.0.1:$port" "$@" \
+	systemd-socket-activate --accept --inetd $envs -l "$addr:$port" "$@" \
 		>>"$BATS_TEST_TMPDIR/serve.log" 2>&1 &
 	echo $! >>"$BATS_TEST_TMPDIR/serve.pids"
 	local i
 	for i in $(seq 1 100); do
-		if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$port),0.2).close()" 2>/dev/null; then
+		if python3 -c "import socket; socket.create_connection(('$addr',$port),0.2).close()" 2>/dev/null; then
 			return 0
 		fi
 		sleep 0.05
 	done
-	echo "server on $port did not start" >&2
+	echo "server on $addr:$port did not start" >&2
 	return 1
 }
 

@@ -87,33 +87,16 @@ CONF
 
 conf() { echo "$BATS_TEST_TMPDIR/$1/postern.conf"; }
 
-# serve_at ADDR PORT PROGRAM ARGS...: like serve, on ADDR.
-serve_at() {
-	local addr=$1 port=$2
-	shift 2
-	# MX records carry no port: each instance needs port 25 of its address
-	[ "$port" -ge 1024 ] || [ "$(id -u)" -eq 0 ] || skip "port $port needs root"
-	local envs="" v
-	for v in POSTERN_LOG POSTERN_FAIL_DELAY_MS POSTERN_NOW POSTERN_RELAY_SPAWN ASAN_OPTIONS UBSAN_OPTIONS; do
-		[ -n "${!v+x}" ] && envs="$envs -E $v"
-	done
-	systemd-socket-activate --accept --inetd $envs -l "$addr:$port" "$@" \
-		>>"$BATS_TEST_TMPDIR/serve.log" 2>&1 &
-	echo $! >>"$BATS_TEST_TMPDIR/serve.pids"
-	local i
-	for i in $(seq 1 100); do
-		if python3 -c "import socket; socket.create_connection(('$addr',$port),0.2).close()" 2>/dev/null; then
-			return 0
-		fi
-		sleep 0.05
-	done
-	echo "server on $addr:$port did not start" >&2
-	return 1
+# serve_mx ADDR PORT PROGRAM ARGS...: serve_at (tests/helpers.bash), but
+# MX records carry no port, so each instance needs port 25 of its address.
+serve_mx() {
+	[ "$2" -ge 1024 ] || [ "$(id -u)" -eq 0 ] || skip "port $2 needs root"
+	serve_at "$@"
 }
 
 # serve_smtp NAME HOST: NAME's postern-smtpd on port 25 of $NET.HOST.
 serve_smtp() {
-	serve_at "$NET.$2" 25 "$BIN/postern-smtpd" -c "$(conf "$1")"
+	serve_mx "$NET.$2" 25 "$BIN/postern-smtpd" -c "$(conf "$1")"
 }
 
 # relay NAME [ARGS]: one queue run of instance NAME.
@@ -154,7 +137,7 @@ queued() { count_files "$BATS_TEST_TMPDIR/$1/queue/env"; }
 	[ -n "$f" ]
 	grep -q 'relay=mail.gembloux.uliege.be status=sent' "$BATS_TEST_TMPDIR/info-relay.log"
 	if [ -x "$BIN/postern-pop3d" ]; then
-		serve_at "$NET.2" 110 "$BIN/postern-pop3d" -c "$(conf gembloux)"
+		serve_mx "$NET.2" 110 "$BIN/postern-pop3d" -c "$(conf gembloux)"
 		python3 - "$NET.2" >"$BATS_TEST_TMPDIR/msg" <<'PY'
 import poplib, sys
 p = poplib.POP3(sys.argv[1], 110, timeout=20)
@@ -183,7 +166,7 @@ PY
 	start_dns
 	instance info info.uliege.be dcd
 	instance gembloux gembloux.uliege.be vj
-	serve_at "$NET.3" 587 "$BIN/postern-smtpd" -c "$(conf info)" --submission
+	serve_mx "$NET.3" 587 "$BIN/postern-smtpd" -c "$(conf info)" --submission
 	serve_smtp gembloux 2
 	python3 - "$NET.3" <<'PY'
 import smtplib, sys
