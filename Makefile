@@ -11,9 +11,9 @@ BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
 
-PKGS := libsystemd openssl libcrypt
+PKGS := openssl libcrypt
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsystemd -lssl -lcrypto -lcrypt)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lssl -lcrypto -lcrypt)
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
 	-Wmissing-prototypes -Wformat=2 -Wno-format-nonliteral

@@ -2,7 +2,7 @@
 # Install the Debian packages that building and testing Postern need, only
 # those missing. Runs apt-get as root (or via sudo); does nothing when all
 # are present.
-pkgs="gcc make pkg-config libc6-dev libsystemd-dev libssl-dev libcrypt-dev
+pkgs="gcc make pkg-config libc6-dev libssl-dev libcrypt-dev
 bats python3 curl swaks openssl systemd procps psmisc iproute2 fetchmail mpop
 xinetd dnsmasq-base isync offlineimap3 tmux mutt man-db valgrind strace"
 missing=
