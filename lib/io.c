@@ -173,6 +173,24 @@ int io_getc(struct io *io)
 	return (unsigned char)io->rbuf[io->rpos++];
 }
 
+int io_peek(struct io *io, const unsigned char **p, size_t *len_r)
+{
+	if (io->rpos == io->rlen) {
+		int r = fill(io);
+		if (r != IO_OK)
+			return r;
+	}
+	*p = (const unsigned char *)io->rbuf + io->rpos;
+	*len_r = io->rlen - io->rpos;
+	return IO_OK;
+}
+
+void io_consume(struct io *io, size_t n)
+{
+	size_t avail = io->rlen - io->rpos;
+	io->rpos += n < avail ? n : avail;
+}
+
 int io_read_exact(struct io *io, void *buf, size_t len)
 {
 	char *p = buf;

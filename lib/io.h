@@ -52,6 +52,14 @@ int io_getline(struct io *io, char *buf, size_t max, size_t *len_r, bool *crlf_r
 /* Next byte (0..255) or IO_EOF / IO_TIMEOUT / IO_ERROR. */
 int io_getc(struct io *io);
 
+/* The buffered input, reading more first when none is buffered: *p and
+ * *len_r (> 0) describe it until the next io call. IO_OK or an error.
+ * With io_consume, a parser takes what it wants in bulk (DATA content)
+ * and leaves the rest for io_getline (pipelined commands). */
+int io_peek(struct io *io, const unsigned char **p, size_t *len_r);
+/* Mark n of the octets io_peek showed as used (n <= *len_r). */
+void io_consume(struct io *io, size_t n);
+
 /* Read exactly len octets (literals, BDAT chunks). Returns IO_OK or error. */
 int io_read_exact(struct io *io, void *buf, size_t len);
 

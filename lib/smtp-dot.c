@@ -64,12 +64,55 @@ static void text(struct smtp_dot *d, unsigned char c)
 	d->state = ST_TEXT;
 }
 
+/* Octets from p up to the first CR or LF: a run that needs no state. */
+static size_t run_len(const unsigned char *p, size_t n)
+{
+	const unsigned char *cr = memchr(p, '\r', n);
+	size_t lim = cr ? (size_t)(cr - p) : n;
+	const unsigned char *lf = memchr(p, '\n', lim);
+	return lf ? (size_t)(lf - p) : lim;
+}
+
+/* emit() for a run of ordinary octets, in bulk (the common case: most of
+ * a message is line text; octet-at-a-time cost ~80 instructions per octet). */
+static void emit_run(struct smtp_dot *d, const unsigned char *p, size_t n)
+{
+	d->size = SIZE_MAX - d->size < n ? SIZE_MAX : d->size + n;
+	if (d->max && d->size > d->max)
+		d->too_big = true;
+	if (!smtp_dot_ok(d)) {
+		d->outlen = 0;
+		return;
+	}
+	while (n > 0) {
+		size_t take = sizeof d->out - d->outlen;
+		if (take > n)
+			take = n;
+		memcpy(d->out + d->outlen, p, take);
+		d->outlen += take;
+		p += take;
+		n -= take;
+		if (d->outlen == sizeof d->out)
+			flush(d);
+	}
+}
+
 size_t smtp_dot_feed(struct smtp_dot *d, const void *buf, size_t len)
 {
 	const unsigned char *p = buf;
-	size_t i;
-	for (i = 0; i < len && !d->done; i++) {
+	size_t i = 0;
+	while (i < len && !d->done) {
 		unsigned char c = p[i];
+		if (d->state == ST_TEXT || (d->state == ST_BOL && (c != '.' || d->mode != SMTP_DOT_DATA))) {
+			size_t n = run_len(p + i, len - i);
+			if (n > 0) {
+				emit_run(d, p + i, n);
+				d->state = ST_TEXT;
+				i += n;
+				continue;
+			}
+		}
+		i++;
 		switch (d->state) {
 		case ST_BOL:
 			if (c == '.' && d->mode == SMTP_DOT_DATA)

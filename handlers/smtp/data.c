@@ -112,16 +112,19 @@ void smtp_cmd_data(struct smtp_session *s, const char *arg)
 
 	struct smtp_dot *d = xmalloc(sizeof *d);
 	smtp_dot_init(d, SMTP_DOT_DATA, s->cfg->max_message_size, smtp_delivery_write, s->txn.dl);
+	/* in bulk from the input buffer; what follows the terminator stays
+	 * there for the next (pipelined) command */
 	while (!d->done) {
-		int c = io_getc(s->io);
-		if (c < 0) {
-			smtp_io_failed(s, c, "DATA");
+		const unsigned char *p;
+		size_t len;
+		int r = io_peek(s->io, &p, &len);
+		if (r != IO_OK) {
+			smtp_io_failed(s, r, "DATA");
 			smtp_txn_reset(s);
 			free(d);
 			return;
 		}
-		unsigned char b = (unsigned char)c;
-		smtp_dot_feed(d, &b, 1);
+		io_consume(s->io, smtp_dot_feed(d, p, len));
 	}
 	finish_content(s, d);
 	free(d);
