@@ -186,6 +186,29 @@ files() {
 	[ "$(count_files "$MD/cur")" -eq 2 ]
 }
 
+@test "flags another session set after RETR are kept when QUIT adds \\Seen" {
+	mkfifo "$BATS_TEST_TMPDIR/in"
+	timeout 60 "$BIN/postern-pop3d" <"$BATS_TEST_TMPDIR/in" >"$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	pid=$!
+	exec 7>"$BATS_TEST_TMPDIR/in"
+	printf 'USER alice\r\nPASS secret\r\nRETR 1\r\nRETR 2\r\nRETR 3\r\nNOOP\r\n' >&7
+	for _ in $(seq 1 400); do
+		[ "$(grep -c '^+OK' "$BATS_TEST_TMPDIR/out")" -ge 7 ] && break
+		sleep 0.05
+	done
+	# meanwhile an IMAP client flags 1 (new -> cur) and answers 2
+	mv "$MD/new/$B1" "$MD/cur/$B1:2,F"
+	mv "$MD/cur/$B2:2,F" "$MD/cur/$B2:2,FR"
+	printf 'QUIT\r\n' >&7
+	exec 7>&-
+	wait "$pid"
+	[ -e "$MD/cur/$B1:2,FS" ]
+	[ -e "$MD/cur/$B2:2,FRS" ]
+	[ -e "$MD/cur/$B3:2,S" ]
+	[ "$(count_files "$MD/new")" -eq 0 ]
+	[ "$(count_files "$MD/cur")" -eq 3 ]
+}
+
 @test "UIDL is stable across sessions and after IMAP-style flag renames" {
 	rm "$MD/postern-uidlist" # let the server assign uids and uidvalidity
 	printf 'USER alice\r\nPASS secret\r\nUIDL\r\nQUIT\r\n' >"$BATS_TEST_TMPDIR/uidl.in"

@@ -12,6 +12,8 @@
  * RETR'd ones get \Seen (moving new/ -> cur/). Marking \Seen at QUIT rather
  * than at RETR keeps a dropped session free of side effects, like Dovecot. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -158,6 +160,25 @@ void pop3_maildrop_stat(const struct pop3 *s, unsigned long *count_r,
 	*octets_r = octets;
 }
 
+/* The message's current name: the one we know when it is still there
+ * (one stat: the common case), else a search of new/ and cur/ (IMAP
+ * renamed it). A search per message made QUIT quadratic: 100,000
+ * retrieved messages meant 10^10 directory entries read. 1, 0 (gone), -1. */
+static int current_name(struct pop3 *s, const struct pop3_msg *m, char *cur, size_t curlen,
+			bool *in_new)
+{
+	char path[MAILDIR_PATH_MAX];
+	struct stat st;
+	int n = snprintf(path, sizeof path, "%s/%s/%s", s->dir, m->in_new ? "new" : "cur", m->name);
+	if (n > 0 && (size_t)n < sizeof path && strlen(m->name) < curlen &&
+	    fstatat(AT_FDCWD, path, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode)) {
+		memcpy(cur, m->name, strlen(m->name) + 1);
+		*in_new = m->in_new;
+		return 1;
+	}
+	return maildir_find(s->dir, m->name, m->baselen, cur, curlen, in_new);
+}
+
 /* Give a retrieved message \Seen, keeping whatever flags another session
  * set meanwhile (read them from the current name, not the snapshot). */
 static void mark_seen(struct pop3 *s, struct pop3_msg *m)
@@ -168,7 +189,7 @@ static void mark_seen(struct pop3 *s, struct pop3_msg *m)
 	bool in_new;
 	int r;
 
-	r = maildir_find(s->dir, m->name, m->baselen, cur, sizeof cur, &in_new);
+	r = current_name(s, m, cur, sizeof cur, &in_new);
 	if (r <= 0)
 		return; /* gone, or the error is logged */
 	flags = maildir_name_flags(cur, &keywords);
