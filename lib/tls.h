@@ -1,7 +1,8 @@
 /* tls: OpenSSL on the handler's fds, slotted under struct io by swapping its
  * raw read/write functions, so protocol code does not change. The
  * certificate and key are read per connection (one process per connection),
- * so a renewed certificate takes effect without a restart. */
+ * so a renewed certificate takes effect without a restart. OpenSSL itself
+ * is not linked: the first handshake loads it (openssl-dl.h). */
 #ifndef POSTERN_TLS_H
 #define POSTERN_TLS_H
 
@@ -13,6 +14,13 @@
 
 /* True when tls_cert and tls_key are set and readable. */
 bool tls_configured(const struct config *cfg);
+
+/* Loads OpenSSL on the first call (openssl-dl.h; nothing else does before
+ * a handshake) and tells whether TLS can be used; logs why not, once.
+ * A handler may call it before its go-ahead reply to STARTTLS, so that a
+ * missing library gets "TLS not available" rather than a dropped
+ * connection. tls_configured() does not load anything. */
+bool tls_available(void);
 
 /* Server handshake on io. Buffered plaintext is discarded first
  * (CVE-2011-0411). TLS 1.2+, server cipher preference, no renegotiation.

@@ -16,7 +16,7 @@ void cmd_starttls(struct imap_session *s, struct imap_cmd *c)
 		cmd_reply(c, "BAD TLS is already active");
 		return;
 	}
-	if (!tls_configured(&s->cfg)) {
+	if (!tls_configured(&s->cfg) || !tls_available()) {
 		cmd_reply(c, "NO TLS is not available");
 		return;
 	}

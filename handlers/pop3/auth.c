@@ -6,9 +6,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include <openssl/evp.h>
-
 #include "log.h"
+#include "openssl-dl.h"
 #include "parse.h"
 #include "peer.h"
 #include "pop3.h"
@@ -39,6 +38,16 @@ static void auth_failed(struct pop3 *s, const char *name, const char *mech, cons
 		log_warn("too many authentication failures, closing");
 		s->closing = true;
 	}
+}
+
+/* The check itself failed (users file, MD5): a temporary error, counted
+ * like a failure so that it cannot be retried without bound. */
+static void temp_unavailable(struct pop3 *s)
+{
+	s->auth_failures++;
+	io_puts(s->io, "-ERR [SYS/TEMP] authentication temporarily unavailable\r\n");
+	if (s->auth_failures >= POP3_MAX_AUTH_FAILURES)
+		s->closing = true;
 }
 
 /* The credentials were good: open the maildrop and enter TRANSACTION. */
@@ -80,10 +89,7 @@ static void login_password(struct pop3 *s, const char *name, const char *passwor
 	int r = users_authenticate(s->cfg, name, password, &u);
 
 	if (r < 0) {
-		s->auth_failures++;
-		io_puts(s->io, "-ERR [SYS/TEMP] authentication temporarily unavailable\r\n");
-		if (s->auth_failures >= POP3_MAX_AUTH_FAILURES)
-			s->closing = true;
+		temp_unavailable(s);
 		return;
 	}
 	if (r == 0) {
@@ -132,18 +138,28 @@ int pop3_cmd_pass(struct pop3 *s, char *args)
 	return 0;
 }
 
-/* Lower-case hex MD5 of timestamp + secret (RFC 1939 7.). */
+/* Lower-case hex MD5 of timestamp + secret (RFC 1939 7.). MD5 comes from
+ * libcrypto, loaded here on first use (openssl-dl.h). */
 static int apop_digest(const char *timestamp, const char *secret, char out[33])
 {
+	static bool logged;
+	const struct ossl *o = ossl_load();
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0, i;
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-	int ok = ctx && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) &&
-		 EVP_DigestUpdate(ctx, timestamp, strlen(timestamp)) &&
-		 EVP_DigestUpdate(ctx, secret, strlen(secret)) &&
-		 EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == 16;
 
-	EVP_MD_CTX_free(ctx);
+	if (!o) {
+		if (!logged)
+			log_err("APOP: cannot load OpenSSL for MD5: %s", ossl_error());
+		logged = true;
+		return -1;
+	}
+	EVP_MD_CTX *ctx = o->EVP_MD_CTX_new();
+	int ok = ctx && o->EVP_DigestInit_ex(ctx, o->EVP_md5(), NULL) &&
+		 o->EVP_DigestUpdate(ctx, timestamp, strlen(timestamp)) &&
+		 o->EVP_DigestUpdate(ctx, secret, strlen(secret)) &&
+		 o->EVP_DigestFinal_ex(ctx, md, &mdlen) && mdlen == 16;
+
+	o->EVP_MD_CTX_free(ctx);
 	if (!ok) {
 		log_err("APOP: MD5 digest failed");
 		return -1;
@@ -195,8 +211,12 @@ int pop3_cmd_apop(struct pop3 *s, char *args)
 		return 0;
 	}
 	/* an unknown user costs the same digest as a known one */
-	if (apop_digest(s->timestamp, r == 1 ? u.secret : "-", want) < 0 || r == 0 ||
-	    !users_secret_equal(got, want)) {
+	if (apop_digest(s->timestamp, r == 1 ? u.secret : "-", want) < 0) {
+		sasl_wipe(&u, sizeof u);
+		temp_unavailable(s);
+		return 0;
+	}
+	if (r == 0 || !users_secret_equal(got, want)) {
 		sasl_wipe(&u, sizeof u);
 		auth_failed(s, name, "APOP", "bad-credentials");
 		return 0;

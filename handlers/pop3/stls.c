@@ -23,7 +23,9 @@ int pop3_cmd_stls(struct pop3 *s, char *args)
 		io_puts(s->io, "-ERR TLS is already active\r\n");
 		return -1;
 	}
-	if (!tls_configured(s->cfg)) {
+	/* tls_available loads OpenSSL: a missing library is refused here,
+	 * before the +OK that commits to a handshake */
+	if (!tls_configured(s->cfg) || !tls_available()) {
 		io_puts(s->io, "-ERR TLS not available\r\n");
 		return -1;
 	}

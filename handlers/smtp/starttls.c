@@ -28,6 +28,12 @@ int smtp_check_starttls(struct smtp_session *s, const char *arg)
 		smtp_reply(s, 502, "5.5.1", "STARTTLS not available");
 		return -1;
 	}
+	/* OpenSSL is loaded here, before the go-ahead, so that a missing
+	 * library is a temporary refusal the client can act on */
+	if (!tls_available()) {
+		smtp_reply(s, 454, "4.7.0", "TLS not available due to temporary reason");
+		return -1;
+	}
 	return 0;
 }
 

@@ -7,6 +7,7 @@
 
 #include "config.h"
 #include "io.h"
+#include "openssl-dl.h"
 #include "tls.h"
 #include "unit.h"
 
@@ -35,6 +36,36 @@ static void test_configured(void)
 	struct config none;
 	config_defaults(&none);
 	CHECK(!tls_configured(&none));
+	/* checking the files does not load OpenSSL: only a handshake does */
+	CHECK(!ossl_loaded());
+}
+
+/* Without the libraries (POSTERN_OPENSSL_DIR naming an empty directory) a
+ * handshake fails cleanly with the loader's reason. In a child, so that
+ * this process still loads them for the tests that follow. */
+static void test_unavailable(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		setenv("POSTERN_OPENSSL_DIR", unit_tmpdir(), 1);
+		int sv[2];
+		char err[256];
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0)
+			_exit(2);
+		io_init(&cli, sv[0], sv[0], 10);
+		if (tls_client_start(&cli, "mx.test", true, cafile, err, sizeof err) != -1)
+			_exit(3);
+		if (!strstr(err, "TLS not available") || !strstr(err, "libcrypto.so."))
+			_exit(4);
+		io_init(&srv, sv[1], sv[1], 10);
+		if (tls_server_start(&srv, &cfg) != -1 || !srv.write_failed)
+			_exit(5);
+		_exit(tls_available() || ossl_loaded() || ossl_load() ? 6 : 0);
+	}
+	int st;
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	CHECK(!ossl_loaded());
 }
 
 /* Server: discards injected plaintext, then echoes one line over TLS. */
@@ -75,6 +106,7 @@ static void test_roundtrip(void)
 	io_puts(&cli, "hello\r\n");
 	CHECK(io_getline(&cli, line, sizeof line, &len, NULL) == IO_OK);
 	CHECK_STR(line, "echo hello");
+	CHECK(ossl_loaded());
 	tls_end(&cli);
 	close(sv[0]);
 	int st;
@@ -110,6 +142,7 @@ int main(void)
 		return 1;
 	}
 	RUN(test_configured);
+	RUN(test_unavailable);
 	RUN(test_roundtrip);
 	RUN(test_verify_fails);
 	return unit_done();
