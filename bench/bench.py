@@ -50,6 +50,11 @@ MBOX_SIZES = env_list("BENCH_MBOX_SIZES", "10000 100000", "1000")
 MEM_SESSIONS = env_int("BENCH_MEM_SESSIONS", 200, 20)
 SESSION_TIMEOUT = env_int("BENCH_SESSION_TIMEOUT", 600, 120)   # one IMAP/POP3 session, seconds
 
+SECTIONS = ("connrate", "memory", "smtp", "mailbox")
+ONLY = os.environ.get("BENCH_ONLY", " ".join(SECTIONS)).split()   # a subset, for development
+if set(ONLY) - set(SECTIONS):
+    raise SystemExit("bench: BENCH_ONLY takes some of: " + " ".join(SECTIONS))
+
 PORT_OFFSET = int(os.environ.get("BENCH_PORT_OFFSET", "0"))
 PORTS = {k: v + PORT_OFFSET for k, v in {
     "postern-smtp": 22525, "postern-pop3": 21100, "postern-imap": 21430, "greeter": 22000,
@@ -724,6 +729,30 @@ def hold_sessions(port, pids_of):
     return result
 
 
+def hold_greeters(ssa):
+    """The floor: MEM_SESSIONS connections to bench/greeter (a trivial C
+    program linked against libc only, waiting for its one line), measured
+    like the sessions. What any per-connection process costs here."""
+    socks, result = [], (None, None)
+    try:
+        for _ in range(MEM_SESSIONS):
+            c = socket.create_connection((HOST, PORTS["greeter"]), timeout=10)
+            socks.append(c)
+            c.recv(64)
+        time.sleep(0.5)
+        m = [x for x in (smaps(pid) for pid in children(ssa)) if x]
+        if len(m) >= MEM_SESSIONS:
+            result = (statistics.median(x["Rss"] for x in m), statistics.median(x["Pss"] for x in m))
+        else:
+            log("memory: found %d greeter processes for %d connections" % (len(m), MEM_SESSIONS))
+    except OSError as e:
+        log("memory: greeter floor: %s" % e)
+    finally:
+        for c in socks:
+            c.close()
+    return result
+
+
 def bench_memory(have, procs):
     a = b = (None, None)
     if have["postern-imap"]:
@@ -736,6 +765,10 @@ def bench_memory(have, procs):
     title = "Memory per idle authenticated IMAP session (%d sessions open)" % MEM_SESSIONS
     add_row(title, "RSS per session", "KiB", "lower", a[0], b[0], "≤ 1024 KiB")
     add_row(title, "Pss per session", "KiB", "lower", a[1], b[1])
+    if "greeter" in procs:
+        f = hold_greeters(procs["greeter"].pid)
+        add_row(title, "floor: RSS of an idle bench/greeter (libc only)", "KiB", "lower", f[0], None)
+        add_row(title, "floor: Pss of an idle bench/greeter (libc only)", "KiB", "lower", f[1], None)
 
 
 # ---------------------------------------------------------------- report
@@ -853,10 +886,14 @@ def main():
         dv = start_dovecot(dconf)
         have["dovecot-pop3"] = have["dovecot-imap"] = dv
         log("servers up: " + ", ".join(k for k, v in have.items() if v))
-        bench_connrate(have)
-        bench_memory(have, procs)
-        bench_smtp(have["postern-smtp"], have["postfix-smtp"])
-        bench_mailboxes(have, uid, gid)
+        if "connrate" in ONLY:
+            bench_connrate(have)
+        if "memory" in ONLY:
+            bench_memory(have, procs)
+        if "smtp" in ONLY:
+            bench_smtp(have["postern-smtp"], have["postfix-smtp"])
+        if "mailbox" in ONLY:
+            bench_mailboxes(have, uid, gid)
     finally:
         stop_all()
     report(time.time() - t_start)
