@@ -477,6 +477,49 @@ b.logout()
 '
 }
 
+@test "two sessions racing to MOVE the same messages: each lands in the target exactly once" {
+	imap '
+import threading
+a = connect()
+b = connect()
+ok(a.create("Dest"))
+N = 40
+for i in range(N):
+    ok(a.append("INBOX", None, None, MSG1.replace(b"noon", b"noon %d" % i)))
+ok(a.select("INBOX"))
+ok(b.select("INBOX"))
+start = threading.Barrier(2)
+won = {"a": [], "b": []}
+def mover(m, who):
+    for uid in range(1, N + 1):
+        start.wait(timeout=30)
+        m.untagged_responses.clear()
+        typ, d = m.uid("MOVE", str(uid), "Dest")
+        cu = [x for x in (m.untagged_responses.get("OK") or []) if x and b"COPYUID" in x]
+        if typ == "OK" and cu:
+            won[who].append(uid)
+        else:
+            # the other session got there first: EXPUNGEISSUED, nothing copied
+            assert typ == "NO" or not cu, (typ, d)
+ta = threading.Thread(target=mover, args=(a, "a"))
+tb = threading.Thread(target=mover, args=(b, "b"))
+ta.start(); tb.start(); ta.join(); tb.join()
+both = sorted(won["a"] + won["b"])
+assert both == list(range(1, N + 1)), won
+ok(a.select("INBOX"))
+assert ok(a.search(None, "ALL")) == [b""], "INBOX not empty"
+ok(a.select("Dest", readonly=True))
+d = ok(a.fetch("1:*", "(BODY.PEEK[TEXT])"))
+bodies = sorted(x[1] for x in d if isinstance(x, tuple))
+assert bodies == sorted(b"Let us meet at noon %d.\r\nBob\r\n" % i for i in range(N)), len(bodies)
+a.logout()
+b.logout()
+'
+	# the disk agrees: N files in Dest, none left in its tmp/
+	[ "$(ls "$MD/.Dest/cur" | wc -l)" -eq 40 ]
+	[ "$(ls "$MD/.Dest/tmp" | wc -l)" -eq 0 ]
+}
+
 @test "fetchmail over IMAP: fetches every message to an MDA, then deletes them on the server" {
 	imap '
 m = connect()

@@ -34,7 +34,7 @@ teardown() {
 	else
 		echo "# postern-pop3d not built: no POP3 sessions" >&3
 	fi
-	run python3 "$TOP/tests/helpers/rel-soak.py" "$BOX" "$RELCHECK" "$sp" "$ip" "$pp"
+	run timeout 900 python3 "$TOP/tests/helpers/rel-soak.py" "$BOX" "$RELCHECK" "$sp" "$ip" "$pp"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"INBOX: messages="*" failures=0"* ]]

@@ -3,7 +3,9 @@
  * keywords mapped by name into the target's keyword file, same internal
  * date). All or nothing: on a failure the copies made so far are removed.
  * COPYUID (UIDPLUS) goes in the tagged reply, for MOVE in an untagged OK
- * before the EXPUNGE responses of the originals. */
+ * before the EXPUNGE responses of the originals. MOVE is copy, then remove
+ * the original: a crash in between leaves the message in both mailboxes,
+ * never in neither; two sessions moving one message leave one copy. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,7 @@
 
 struct copied {
 	uint32_t src_uid;
+	size_t idx;                  /* in the view */
 	char name[MAILDIR_NAME_MAX];
 };
 
@@ -81,17 +84,27 @@ static void undo(const char *dir, const struct copied *cp, size_t n)
 	}
 }
 
-/* MOVE: the originals go, each reported, highest number first. */
-static void expunge_moved(struct imap_session *s, const bool *sel)
+/* MOVE, after the copies: remove each original. Its removal is what
+ * decides a race between two sessions moving the same message (both may
+ * have copied it): the one whose unlink finds the original keeps its copy,
+ * the other takes its copy back, so the message lands in the target once.
+ * An original that cannot be removed also takes its copy back. Keeps in
+ * CP (returning how many) the messages this session moved; *MOVED_R[i] is
+ * set for their view indexes. */
+static size_t remove_originals(struct mailbox_view *v, const char *dstdir, struct copied *cp,
+			       size_t n, bool *moved_r)
 {
-	struct mailbox_view *v = s->view;
-	for (size_t i = v->n; i-- > 0;) {
-		if (!sel[i] || v->m[i].expunged)
-			continue;
-		if (maildir_remove(v->dir, v->m[i].name, v->m[i].in_new) < 0)
-			continue; /* logged; the copy exists, the original stays */
-		view_expunged(s, i);
+	size_t kept = 0;
+	for (size_t k = 0; k < n; k++) {
+		struct view_msg *m = &v->m[cp[k].idx];
+		if (maildir_remove(v->dir, m->name, m->in_new) > 0) {
+			moved_r[cp[k].idx] = true;
+			cp[kept++] = cp[k];
+		} else {
+			undo(dstdir, &cp[k], 1); /* gone meanwhile, or logged */
+		}
 	}
+	return kept;
 }
 
 static void copy_or_move(struct imap_session *s, struct imap_cmd *c, bool move)
@@ -138,8 +151,10 @@ static void copy_or_move(struct imap_session *s, struct imap_cmd *c, bool move)
 			failed = true;
 		else if (r == 0)
 			gone = true;
-		else
+		else {
+			cp[n].idx = i;
 			cp[n++].src_uid = v->m[i].uid;
+		}
 	}
 	if (failed || gone) {
 		undo(dir, cp, n);
@@ -149,14 +164,25 @@ static void copy_or_move(struct imap_session *s, struct imap_cmd *c, bool move)
 			cmd_reply(c, "NO [EXPUNGEISSUED] Some of the messages no longer exist");
 	} else {
 		struct strbuf sb = STRBUF_INIT;
+		bool *moved = move ? xcalloc(v->n ? v->n : 1, sizeof *moved) : NULL;
+		size_t copied = n;
+		if (move)
+			n = remove_originals(v, dir, cp, n, moved);
 		copyuid(&sb, dir, cp, n);
 		if (sb.len > sizeof c->result - 64 && !move)
 			sb_reset(&sb); /* too long for the tagged line */
 		if (move) {
+			/* COPYUID first, then the EXPUNGEs, highest number first */
 			if (sb.len)
 				imap_untagged(s, "OK %sMoved.", sb.s);
-			expunge_moved(s, sel);
-			cmd_reply(c, "OK %s completed.", c->name);
+			for (size_t i = v->n; i-- > 0;)
+				if (moved[i])
+					view_expunged(s, i);
+			free(moved);
+			if (n == 0 && copied > 0)
+				cmd_reply(c, "NO [EXPUNGEISSUED] Another session moved or expunged the messages first");
+			else
+				cmd_reply(c, "OK %s completed.", c->name);
 		} else {
 			cmd_reply(c, "OK %s%s completed.", sb.s ? sb.s : "", c->name);
 		}

@@ -43,7 +43,7 @@ _spec = importlib.util.spec_from_file_location(
 drv = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(drv)
 
-lock = threading.Lock()
+lock = threading.RLock()  # fail() may be called with it held
 failures = []
 acked = set()          # tokens SMTP accepted
 deleted = set()        # tokens some session flagged \Deleted or POP3-deleted
