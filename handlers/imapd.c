@@ -137,7 +137,15 @@ static void dispatch(struct imap_session *s)
 	}
 	if (cmd) {
 		c.no_expunge = (cmd->flags & CMD_NO_EXPUNGE) != 0;
+		/* commands that go through many messages of the selected
+		 * mailbox open its new/ and cur/ once, not per message */
+		bool hold = s->view && (cmd->fn == cmd_fetch || cmd->fn == cmd_store ||
+					cmd->fn == cmd_search);
+		if (hold)
+			maildir_hold_dirs(s->view->dir);
 		cmd->fn(s, &c);
+		if (hold)
+			maildir_hold_dirs(NULL);
 	}
 	if (!c.result[0])
 		cmd_reply(&c, "OK %s completed.", c.name);

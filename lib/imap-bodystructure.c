@@ -12,6 +12,32 @@
 #include "imap-envelope.h"
 #include "imap-quote.h"
 
+/* sb_addc without a call when there is room (the writers below add most
+ * of their output an octet at a time) */
+static inline void addc_fast(struct strbuf *sb, char c)
+{
+	if (sb->len + 2 <= sb->cap) {
+		sb->s[sb->len++] = c;
+		sb->s[sb->len] = '\0';
+	} else {
+		sb_addc(sb, c);
+	}
+}
+#define sb_addc addc_fast
+
+/* " <n>" without printf */
+static void write_size(struct strbuf *out, size_t v)
+{
+	char tmp[24];
+	size_t n = sizeof tmp;
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	tmp[--n] = ' ';
+	sb_add(out, tmp + n, sizeof tmp - n);
+}
+
 static void write_params(struct strbuf *out, const struct mime_param *params, size_t n,
 			 bool default_charset)
 {
@@ -109,17 +135,17 @@ static void write_single(struct strbuf *out, const char *msg, const struct mime_
 	imap_quote_writes(out, p->description);
 	sb_addc(out, ' ');
 	imap_quote_writes(out, p->encoding ? p->encoding : "7bit");
-	sb_printf(out, " %zu", p->body_len);
+	write_size(out, p->body_len);
 
 	if (text) {
-		sb_printf(out, " %zu", p->body_lines);
+		write_size(out, p->body_lines);
 	} else if (p->message) {
 		const struct mime_part *m = p->message;
 		sb_addc(out, ' ');
 		imap_envelope_write(out, msg + m->hdr_off, m->hdr_len);
 		sb_addc(out, ' ');
 		write_part(out, msg, m, extended);
-		sb_printf(out, " %zu", p->body_lines);
+		write_size(out, p->body_lines);
 	}
 	if (!extended)
 		return;

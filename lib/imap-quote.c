@@ -38,13 +38,21 @@ void imap_quote_write(struct strbuf *out, const char *s, size_t len)
 		}
 	}
 	sb_grow(out, len + escapes + 2);
-	sb_addc(out, '"');
-	for (size_t i = 0; i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			sb_addc(out, '\\');
-		sb_addc(out, s[i]);
+	char *d = out->s + out->len;
+	*d++ = '"';
+	if (!escapes) {
+		memcpy(d, s, len);
+		d += len;
+	} else {
+		for (size_t i = 0; i < len; i++) {
+			if (s[i] == '"' || s[i] == '\\')
+				*d++ = '\\';
+			*d++ = s[i];
+		}
 	}
-	sb_addc(out, '"');
+	*d++ = '"';
+	*d = '\0';
+	out->len = (size_t)(d - out->s);
 }
 
 void imap_quote_writes(struct strbuf *out, const char *s)
@@ -75,9 +83,14 @@ void imap_quote_write_human(struct strbuf *out, const char *s, size_t len)
 			plain = false;
 	}
 	if (plain) {
-		sb_addc(out, '"');
-		sb_add(out, s, len);
-		sb_addc(out, '"');
+		sb_grow(out, len + 2);
+		char *d = out->s + out->len;
+		*d++ = '"';
+		memcpy(d, s, len);
+		d += len;
+		*d++ = '"';
+		*d = '\0';
+		out->len = (size_t)(d - out->s);
 		return;
 	}
 

@@ -225,19 +225,60 @@ static int find_in(int sfd, const char *base, size_t baselen, char *name_r, size
 /* new/ and cur/ of a maildir, opened without following symlinks. */
 struct msgdirs {
 	int fd[2]; /* new, cur; -1 when missing */
+	bool held; /* the held pair (maildir_hold_dirs): not closed here */
 };
+
+/* The directories held by maildir_hold_dirs: open from the first use
+ * until released. */
+static struct {
+	char dir[MAILDIR_PATH_MAX];
+	bool on, open;
+	struct msgdirs m;
+} held;
 
 static void msgdirs_close(struct msgdirs *m)
 {
+	if (m->held)
+		return;
 	for (int i = 0; i < 2; i++)
 		if (m->fd[i] >= 0)
 			close(m->fd[i]);
 }
 
+static int msgdirs_open_fresh(const char *dir, struct msgdirs *m);
+
 /* 1 opened, 0 DIR missing, -1 error (a symlink: ELOOP/ENOTDIR; logged). */
 static int msgdirs_open(const char *dir, struct msgdirs *m)
 {
+	if (!held.on || strcmp(dir, held.dir) != 0)
+		return msgdirs_open_fresh(dir, m);
+	if (!held.open) {
+		int r = msgdirs_open_fresh(dir, &held.m);
+		if (r <= 0)
+			return r;
+		held.open = true;
+		held.m.held = true;
+	}
+	*m = held.m;
+	return 1;
+}
+
+void maildir_hold_dirs(const char *dir)
+{
+	if (held.open) {
+		held.m.held = false;
+		msgdirs_close(&held.m);
+	}
+	held.open = false;
+	held.on = dir && strlen(dir) < sizeof held.dir;
+	if (held.on)
+		memcpy(held.dir, dir, strlen(dir) + 1);
+}
+
+static int msgdirs_open_fresh(const char *dir, struct msgdirs *m)
+{
 	m->fd[0] = m->fd[1] = -1;
+	m->held = false;
 	int mfd = md_open_dir(dir);
 	if (mfd < 0) {
 		if (errno == ENOENT)

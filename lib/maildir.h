@@ -162,6 +162,13 @@ int maildir_scan_names(const char *dir,
 int maildir_find(const char *dir, const char *base, size_t baselen,
 		 char *name_r, size_t namelen, bool *in_new_r);
 
+/* Keep DIR's new/ and cur/ open from their next use by maildir_find,
+ * maildir_set_flags, maildir_remove or maildir_open_msg on DIR (the same
+ * string) until the next call, instead of opening them for each message:
+ * for a command that works through many messages of one mailbox. NULL
+ * closes them. A directory replaced meanwhile is not noticed: hold them
+ * for one command at a time. */
+void maildir_hold_dirs(const char *dir);
 /* Set flags: rename new/NAME or cur/NAME to cur/<base>:2,<flags>. Follows
  * a concurrent rename (via maildir_find). new_name_r gets the result.
  * Returns 1 done, 0 message gone, -1 error. Moving new->cur is this with

@@ -390,10 +390,34 @@ static int natcmp(const char *a, size_t al, const char *b, size_t bl)
 	return c ? c : al < bl ? -1 : al > bl;
 }
 
-static int item_natcmp(const void *x, const void *y)
+/* A new base with its leading digit run as a number (the delivery time
+ * of "<sec>.M<usec>..." names), so most comparisons of the sort are one
+ * integer comparison. */
+struct news_key {
+	uint64_t lead;      /* UINT64_MAX: no leading digits, or too many */
+	struct item *it;
+};
+
+static uint64_t lead_number(const char *b, size_t len)
 {
-	const struct item *a = *(struct item *const *)x, *b = *(struct item *const *)y;
-	return natcmp(a->base, a->baselen, b->base, b->baselen);
+	uint64_t v = 0;
+	size_t i = 0;
+	for (; i < len && b[i] >= '0' && b[i] <= '9'; i++) {
+		if (v > (UINT64_MAX - 10) / 10)
+			return UINT64_MAX;
+		v = v * 10 + (uint64_t)(b[i] - '0');
+	}
+	return i ? v : UINT64_MAX;
+}
+
+/* The order of natcmp: two different leading numbers decide it there
+ * (natcmp compares digit runs by value), anything else goes to natcmp. */
+static int news_cmp(const void *x, const void *y)
+{
+	const struct news_key *a = x, *b = y;
+	if (a->lead != UINT64_MAX && b->lead != UINT64_MAX && a->lead != b->lead)
+		return a->lead < b->lead ? -1 : 1;
+	return natcmp(a->it->base, a->it->baselen, b->it->base, b->it->baselen);
 }
 
 /* --- UIDVALIDITY --- */
@@ -524,7 +548,13 @@ static int sync_locked(struct sync *s, struct uidlist *ul)
 	for (size_t i = 0; i < s->t.n; i++)
 		if (s->t.it[i].rec < 0)
 			news[nnew++] = &s->t.it[i];
-	qsort(news, nnew, sizeof *news, item_natcmp);
+	struct news_key *keys = xmalloc((nnew + 1) * sizeof *keys);
+	for (size_t i = 0; i < nnew; i++)
+		keys[i] = (struct news_key){ lead_number(news[i]->base, news[i]->baselen), news[i] };
+	qsort(keys, nnew, sizeof *keys, news_cmp);
+	for (size_t i = 0; i < nnew; i++)
+		news[i] = keys[i].it;
+	free(keys);
 	bool renumber = s->lf.next_uid + nnew > UINT32_MAX;
 	if (renumber)
 		md_err("%s: uids exhausted; renumbering under a new uidvalidity", s->dir);

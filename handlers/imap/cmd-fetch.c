@@ -149,6 +149,19 @@ static void plan(struct fetch_req *r)
 	}
 }
 
+/* PREFIX then the decimal V, without printf (once or more per message) */
+static void put_num(struct strbuf *out, const char *prefix, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = sizeof tmp;
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_adds(out, prefix);
+	sb_add(out, tmp + n, sizeof tmp - n);
+}
+
 /* A literal may not hold NUL (RFC 3501 CHAR8): like Dovecot, send 0x80
  * in its place, keeping the length. */
 static void write_literal(struct strbuf *out, const char *data, size_t len)
@@ -175,7 +188,7 @@ static void write_item(struct strbuf *out, struct mailbox_view *v, struct view_m
 		imap_write_flags(out, v, m);
 		break;
 	case F_UID:
-		sb_printf(out, "UID %u", (unsigned)m->uid);
+		put_num(out, "UID ", m->uid);
 		break;
 	case F_MODSEQ:
 		sb_printf(out, "MODSEQ (%llu)", (unsigned long long)m->modseq);
@@ -186,7 +199,7 @@ static void write_item(struct strbuf *out, struct mailbox_view *v, struct view_m
 		sb_addc(out, '"');
 		break;
 	case F_SIZE:
-		sb_printf(out, "RFC822.SIZE %lld", (long long)(m->size >= 0 ? m->size : ce->size));
+		put_num(out, "RFC822.SIZE ", (unsigned long long)(m->size >= 0 ? m->size : ce->size));
 		break;
 	case F_ENVELOPE:
 		sb_adds(out, "ENVELOPE ");
@@ -402,10 +415,11 @@ void cmd_fetch(struct imap_session *s, struct imap_cmd *c)
 			flags_changed = view_set_flags(v, i, m->flags | MAILDIR_F_SEEN, m->keywords) > 0;
 		}
 		sb_reset(&out);
-		sb_printf(&out, "* %zu FETCH (", i + 1);
+		put_num(&out, "* ", i + 1);
+		sb_adds(&out, " FETCH (");
 		bool first = true;
 		if (c->uid && !r.has_uid) {
-			sb_printf(&out, "UID %u", (unsigned)m->uid);
+			put_num(&out, "UID ", m->uid);
 			first = false;
 		}
 		for (size_t k = 0; k < r.n; k++) {

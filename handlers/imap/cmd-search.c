@@ -292,7 +292,13 @@ static bool load(struct sctx *cx, unsigned what)
 	return true;
 }
 
-/* Case-insensitive (ASCII) substring search. */
+static unsigned char fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* Case-insensitive (ASCII) substring search: Boyer-Moore-Horspool over
+ * folded octets, so a miss costs about hlen / strlen(needle) steps. */
 static bool contains(const char *hay, size_t hlen, const char *needle)
 {
 	size_t nl = strlen(needle);
@@ -300,13 +306,70 @@ static bool contains(const char *hay, size_t hlen, const char *needle)
 		return true;
 	if (nl > hlen)
 		return false;
-	unsigned char first = (unsigned char)tolower((unsigned char)needle[0]);
-	for (size_t i = 0; i + nl <= hlen; i++) {
-		if (tolower((unsigned char)hay[i]) != first)
+	const unsigned char *h = (const unsigned char *)hay, *n = (const unsigned char *)needle;
+	if (nl == 1) {
+		for (size_t i = 0; i < hlen; i++)
+			if (fold(h[i]) == fold(n[0]))
+				return true;
+		return false;
+	}
+	size_t skip[256];
+	for (size_t c = 0; c < 256; c++)
+		skip[c] = nl;
+	for (size_t i = 0; i + 1 < nl; i++) {
+		unsigned char c = fold(n[i]);
+		skip[c] = nl - 1 - i;
+		if (c >= 'a' && c <= 'z')
+			skip[c - ('a' - 'A')] = nl - 1 - i;
+	}
+	unsigned char last = fold(n[nl - 1]);
+	for (size_t i = 0; i + nl <= hlen; i += skip[h[i + nl - 1]]) {
+		if (fold(h[i + nl - 1]) != last)
 			continue;
-		if (strncasecmp(hay + i, needle, nl) == 0)
+		size_t k = 0;
+		while (k + 1 < nl && fold(h[i + k]) == fold(n[k]))
+			k++;
+		if (k + 1 == nl)
 			return true;
 	}
+	return false;
+}
+
+/* Whether "=?" (the start of any RFC 2047 encoded word) occurs. */
+static bool has_encoded_word(const char *p, size_t len)
+{
+	const char *end = p + len;
+	while (p < end && (p = memchr(p, '=', (size_t)(end - p))) != NULL) {
+		if (++p < end && *p == '?')
+			return true;
+	}
+	return false;
+}
+
+/* Whether imap_decode_body turns PART's text into anything but a copy of
+ * octets of MSG: a text leaf with a base64 or quoted-printable body or a
+ * charset other than UTF-8 / US-ASCII (the cases imap_decode_body and
+ * decode_cte transform), or an attached message (its header is decoded;
+ * the caller checks for encoded words). */
+static bool body_transformed(const struct mime_part *part)
+{
+	if (part->nchildren) {
+		for (size_t i = 0; i < part->nchildren; i++)
+			if (body_transformed(&part->children[i]))
+				return true;
+		return false;
+	}
+	if (part->message)
+		return body_transformed(part->message);
+	if (strcmp(part->type, "text") != 0)
+		return false;
+	if (part->encoding && (strcasecmp(part->encoding, "base64") == 0 ||
+			       strcasecmp(part->encoding, "quoted-printable") == 0))
+		return true;
+	for (size_t i = 0; i < part->nparams; i++)
+		if (strcasecmp(part->params[i].name, "charset") == 0)
+			return strcasecmp(part->params[i].value, "utf-8") != 0 &&
+			       strcasecmp(part->params[i].value, "us-ascii") != 0;
 	return false;
 }
 
@@ -336,6 +399,16 @@ static bool match_header(struct sctx *cx, const char *field, const char *needle)
  * once per message and only when the raw octets did not match. */
 static bool match_decoded(struct sctx *cx, bool with_header, const char *needle)
 {
+	if (!load(cx, MSG_DATA))
+		return false;
+	/* Called after the raw octets did not match. When decoding changes
+	 * nothing (no encoded word anywhere, every text part as stored), the
+	 * decoded text is copies of pieces of the raw octets, each followed by
+	 * "\n": it can only match where the raw did not if the needle holds
+	 * a line feed. So the decoding is skipped, with the same answer. */
+	if (!strchr(needle, '\n') && !has_encoded_word(cx->msg.data, cx->msg.len) &&
+	    load(cx, MSG_MIME) && !body_transformed(cx->msg.mime))
+		return false;
 	if (!load(cx, MSG_MIME))
 		return false;
 	if (!cx->decoded_done) {

@@ -50,6 +50,18 @@ struct view_msg {
 
 struct mailcache;
 
+/* What view_sync last read the disk from: new/, cur/, the uid list and
+ * the modseq file as statx saw them before reading (view.c). */
+struct view_stamp {
+	bool valid;                  /* every time stamp older than the clock */
+	struct {
+		bool present;
+		uint64_t ino, size, dev;
+		int64_t mtime_s, ctime_s;
+		uint32_t mtime_ns, ctime_ns;
+	} f[4];
+};
+
 /* The selected mailbox. */
 struct mailbox_view {
 	char name[MAILDIR_PATH_MAX];  /* as the client named it, INBOX upper-cased */
@@ -62,6 +74,7 @@ struct mailbox_view {
 	uint32_t kw_known;           /* keyword bits announced in FLAGS */
 	uint64_t highestmodseq;
 	struct mailcache *cache;     /* opened at the first FETCH (view_cache) */
+	struct view_stamp stamp;     /* of the last full sync */
 };
 
 struct imap_session {

@@ -20,6 +20,11 @@ int imap_msg_load(struct mailbox_view *v, struct view_msg *m, unsigned what, str
 		what |= MSG_DATA;
 	if ((!(what & MSG_DATA) || msg->data) && (!(what & MSG_MIME) || msg->mime) && msg->mtime)
 		return 1;
+	if (msg->data && msg->mtime && !msg->mime) {
+		/* the octets are here: parse them, no need to open the file again */
+		mime_parse(msg->data, msg->len, &msg->mime);
+		return 1;
+	}
 	char name[MAILDIR_NAME_MAX];
 	bool in_new = m->in_new;
 	snprintf(name, sizeof name, "%s", m->name);

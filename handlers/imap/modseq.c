@@ -71,6 +71,36 @@ const struct modseq_rec *modseq_find(const struct modseq_state *ms, uint32_t uid
 	return bsearch(&key, ms->recs, ms->n, sizeof *ms->recs, rec_cmp);
 }
 
+/* One number in BASE after optional blanks, at most MAX, ending at a blank
+ * or END; *PP moves past it. */
+static bool num(const char **pp, const char *end, int base, uint64_t max, uint64_t *v_r)
+{
+	const char *p = *pp;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	uint64_t v = 0;
+	const char *start = p;
+	for (; p < end; p++) {
+		int d;
+		if (*p >= '0' && *p <= '9')
+			d = *p - '0';
+		else if (base == 16 && *p >= 'a' && *p <= 'f')
+			d = *p - 'a' + 10;
+		else if (base == 16 && *p >= 'A' && *p <= 'F')
+			d = *p - 'A' + 10;
+		else
+			break;
+		if (v > (max - (uint64_t)d) / (uint64_t)base)
+			return false;
+		v = v * (uint64_t)base + (uint64_t)d;
+	}
+	if (p == start || (p < end && *p != ' ' && *p != '\t' && *p != '\r'))
+		return false;
+	*pp = p;
+	*v_r = v;
+	return true;
+}
+
 /* Parse the file; 1 read, 0 absent or unusable (start anew), -1 error. */
 static int ms_read(const char *dir, struct modseq_state *ms)
 {
@@ -84,40 +114,64 @@ static int ms_read(const char *dir, struct modseq_state *ms)
 	int r = fs_open_state(path, &f);
 	if (r <= 0)
 		return r;
-	char line[128];
-	unsigned uv;
-	uint64_t hi, floor;
-	if (!fgets(line, sizeof line, f) ||
-	    sscanf(line, "M1 %u %" SCNu64 " %" SCNu64, &uv, &hi, &floor) != 3) {
-		fclose(f);
+	/* read it whole, then parse by hand: sscanf per line was most of a
+	 * sync's time on a large mailbox */
+	struct strbuf buf = STRBUF_INIT;
+	for (;;) {
+		sb_grow(&buf, 65536);
+		size_t n = fread(buf.s + buf.len, 1, buf.cap - buf.len - 1, f);
+		buf.len += n;
+		if (n == 0)
+			break;
+	}
+	bool rerr = ferror(f) != 0;
+	fclose(f);
+	if (rerr) {
+		log_err("read(%s) failed: %m", path);
+		sb_free(&buf);
+		return -1;
+	}
+	const char *p = buf.s ? buf.s : "", *end = p + buf.len;
+	const char *eol = memchr(p, '\n', buf.len);
+	uint64_t uv, hi, floor;
+	const char *q = p;
+	if (!eol || eol - p < 3 || memcmp(p, "M1 ", 3) != 0 || (q = p + 3, !num(&q, eol, 10, UINT32_MAX, &uv)) ||
+	    !num(&q, eol, 10, UINT64_MAX, &hi) || !num(&q, eol, 10, UINT64_MAX, &floor)) {
+		sb_free(&buf);
 		log_warn("%s: bad header; starting a new modseq file", path);
 		return 0;
 	}
-	ms->uidvalidity = uv;
+	ms->uidvalidity = (uint32_t)uv;
 	ms->highest = hi;
 	ms->floor = floor;
-	size_t cap = 0, gcap = 0;
+	size_t cap = buf.len / 16 + 16, gcap = 0;
+	ms->recs = xmalloc(cap * sizeof *ms->recs);
 	bool sorted = true;
-	while (fgets(line, sizeof line, f)) {
-		unsigned uid, fl, kw;
-		uint64_t mod;
-		if (line[0] == '-') {
-			if (sscanf(line, "- %u %" SCNu64, &uid, &mod) != 2)
+	for (p = eol + 1; p < end; p = eol + 1) {
+		eol = memchr(p, '\n', (size_t)(end - p));
+		if (!eol)
+			eol = end;
+		uint64_t uid, mod, fl, kw;
+		q = p;
+		if (*p == '-') {
+			q++;
+			if (!num(&q, eol, 10, UINT32_MAX, &uid) || !num(&q, eol, 10, UINT64_MAX, &mod))
 				continue;
 			if (ms->ngone == gcap)
 				ms->gone = xrealloc(ms->gone, (gcap = gcap ? gcap * 2 : 64) * sizeof *ms->gone);
-			ms->gone[ms->ngone++] = (struct modseq_rec){ .uid = uid, .modseq = mod };
+			ms->gone[ms->ngone++] = (struct modseq_rec){ .uid = (uint32_t)uid, .modseq = mod };
 			continue;
 		}
-		if (sscanf(line, "%u %" SCNu64 " %x %x", &uid, &mod, &fl, &kw) != 4)
+		if (!num(&q, eol, 10, UINT32_MAX, &uid) || !num(&q, eol, 10, UINT64_MAX, &mod) ||
+		    !num(&q, eol, 16, UINT32_MAX, &fl) || !num(&q, eol, 16, UINT32_MAX, &kw))
 			continue;
 		if (ms->n == cap)
-			ms->recs = xrealloc(ms->recs, (cap = cap ? cap * 2 : 64) * sizeof *ms->recs);
+			ms->recs = xrealloc(ms->recs, (cap *= 2) * sizeof *ms->recs);
 		if (ms->n && ms->recs[ms->n - 1].uid >= uid)
 			sorted = false;
-		ms->recs[ms->n++] = (struct modseq_rec){ uid, mod, fl, kw };
+		ms->recs[ms->n++] = (struct modseq_rec){ (uint32_t)uid, mod, (unsigned)fl, (uint32_t)kw };
 	}
-	fclose(f);
+	sb_free(&buf);
 	if (!sorted) {
 		/* a damaged file: sort, and keep one line per uid */
 		qsort(ms->recs, ms->n, sizeof *ms->recs, rec_cmp);
@@ -130,6 +184,19 @@ static int ms_read(const char *dir, struct modseq_state *ms)
 	return 1;
 }
 
+/* V in BASE (lower-case hex digits), then the octet AFTER. */
+static void put_num(struct strbuf *sb, uint64_t v, unsigned base, char after)
+{
+	char tmp[24];
+	size_t n = sizeof tmp;
+	tmp[--n] = after;
+	do {
+		tmp[--n] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	sb_add(sb, tmp + n, sizeof tmp - n);
+}
+
 static int ms_write(const char *dir, const struct modseq_state *ms)
 {
 	char tmp[MAILDIR_PATH_MAX], path[MAILDIR_PATH_MAX];
@@ -139,11 +206,19 @@ static int ms_write(const char *dir, const struct modseq_state *ms)
 	struct strbuf sb = STRBUF_INIT;
 	sb_printf(&sb, "M1 %u %" PRIu64 " %" PRIu64 "\n", (unsigned)ms->uidvalidity, ms->highest,
 		  ms->floor);
-	for (size_t i = 0; i < ms->n; i++)
-		sb_printf(&sb, "%u %" PRIu64 " %x %x\n", (unsigned)ms->recs[i].uid, ms->recs[i].modseq,
-			  ms->recs[i].flags, (unsigned)ms->recs[i].keywords);
-	for (size_t i = 0; i < ms->ngone; i++)
-		sb_printf(&sb, "- %u %" PRIu64 "\n", (unsigned)ms->gone[i].uid, ms->gone[i].modseq);
+	/* "%u %llu %x %x\n" and "- %u %llu\n", without printf per line */
+	sb_grow(&sb, ms->n * 48 + ms->ngone * 32);
+	for (size_t i = 0; i < ms->n; i++) {
+		put_num(&sb, ms->recs[i].uid, 10, ' ');
+		put_num(&sb, ms->recs[i].modseq, 10, ' ');
+		put_num(&sb, ms->recs[i].flags, 16, ' ');
+		put_num(&sb, ms->recs[i].keywords, 16, '\n');
+	}
+	for (size_t i = 0; i < ms->ngone; i++) {
+		sb_add(&sb, "- ", 2);
+		put_num(&sb, ms->gone[i].uid, 10, ' ');
+		put_num(&sb, ms->gone[i].modseq, 10, '\n');
+	}
 	/* under the lock: a leftover tmp (or a planted symlink) is removed,
 	 * and the new one is created afresh, never through a symlink */
 	(void)unlink(tmp);

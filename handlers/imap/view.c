@@ -9,20 +9,97 @@
  * flags changed elsewhere (FETCH FLAGS). When EXPUNGE may not be sent
  * (after FETCH, STORE, SEARCH: RFC 3501 §7.4.1), vanished messages stay in
  * the view, marked, until a later command may report them. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 #include "imapd.h"
 #include "log.h"
 #include "mailcache.h"
 #include "uidlist.h"
 
-static void msg_from_rec(struct view_msg *m, const struct uidlist_rec *r, uint64_t modseq)
+/* A sync reads new/ and cur/ (uid list) and the list and modseq files;
+ * when none of the four changed since the last sync, another one would
+ * find what the view already holds, so view_sync skips it (a FETCH or
+ * SEARCH on a large mailbox no longer ends with a re-read of every
+ * name). Changed means any of inode, size, mtime or ctime differs.
+ * That is only trusted when, at the time the stamp was taken (before
+ * the read), every time stamp was older than the clock: a change after
+ * the stamp then gets a later time stamp, even on a file system that
+ * keeps seconds only (nanoseconds 0: two seconds older required).
+ * AT_STATX_FORCE_SYNC asks NFS for fresh attributes. */
+static const char *const stamp_names[4] = { "new", "cur", "postern-uidlist", "postern-modseq" };
+
+static bool ts_older(const struct statx_timestamp *t, const struct timespec *now)
+{
+	if (t->tv_nsec == 0)
+		return t->tv_sec + 2 <= now->tv_sec;
+	return t->tv_sec < now->tv_sec || (t->tv_sec == now->tv_sec && t->tv_nsec < now->tv_nsec);
+}
+
+static void stamp_take(const char *dir, struct view_stamp *st)
+{
+	struct timespec now;
+	memset(st, 0, sizeof *st);
+	if (clock_gettime(CLOCK_REALTIME_COARSE, &now) < 0)
+		return;
+	st->valid = true;
+	for (int i = 0; i < 4; i++) {
+		char path[MAILDIR_PATH_MAX];
+		struct statx sx;
+		if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, stamp_names[i]) >= sizeof path) {
+			st->valid = false;
+			return;
+		}
+		if (statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW | AT_STATX_FORCE_SYNC,
+			  STATX_TYPE | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME, &sx) < 0) {
+			if (errno == ENOENT && i >= 2)
+				continue; /* no such file (yet) is a state too */
+			st->valid = false;
+			return;
+		}
+		unsigned need = STATX_TYPE | STATX_INO | STATX_SIZE | STATX_MTIME | STATX_CTIME;
+		if ((sx.stx_mask & need) != need || !ts_older(&sx.stx_mtime, &now) ||
+		    !ts_older(&sx.stx_ctime, &now)) {
+			st->valid = false;
+			return;
+		}
+		st->f[i].present = true;
+		st->f[i].ino = sx.stx_ino;
+		st->f[i].size = sx.stx_size;
+		st->f[i].dev = (uint64_t)sx.stx_dev_major << 32 | sx.stx_dev_minor;
+		st->f[i].mtime_s = sx.stx_mtime.tv_sec;
+		st->f[i].mtime_ns = sx.stx_mtime.tv_nsec;
+		st->f[i].ctime_s = sx.stx_ctime.tv_sec;
+		st->f[i].ctime_ns = sx.stx_ctime.tv_nsec;
+	}
+}
+
+static bool stamp_same(const struct view_stamp *a, const struct view_stamp *b)
+{
+	if (!a->valid || !b->valid)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		if (a->f[i].present != b->f[i].present || a->f[i].ino != b->f[i].ino ||
+		    a->f[i].size != b->f[i].size || a->f[i].dev != b->f[i].dev ||
+		    a->f[i].mtime_s != b->f[i].mtime_s || a->f[i].mtime_ns != b->f[i].mtime_ns ||
+		    a->f[i].ctime_s != b->f[i].ctime_s || a->f[i].ctime_ns != b->f[i].ctime_ns)
+			return false;
+	}
+	return true;
+}
+
+/* The record's name moves into the view (the list is freed next). */
+static void msg_from_rec(struct view_msg *m, struct uidlist_rec *r, uint64_t modseq)
 {
 	memset(m, 0, sizeof *m);
 	m->uid = r->uid;
-	m->name = xstrdup(r->name);
+	m->name = r->name;
+	r->name = NULL;
 	m->in_new = r->in_new;
 	m->flags = r->flags;
 	m->keywords = r->keywords;
@@ -30,7 +107,7 @@ static void msg_from_rec(struct view_msg *m, const struct uidlist_rec *r, uint64
 	m->modseq = modseq;
 }
 
-static void view_append(struct mailbox_view *v, const struct uidlist_rec *r, uint64_t modseq)
+static void view_append(struct mailbox_view *v, struct uidlist_rec *r, uint64_t modseq)
 {
 	if (v->n == v->cap) {
 		v->cap = v->cap ? v->cap * 2 : 64;
@@ -56,9 +133,12 @@ int view_open(struct imap_session *s, const char *name, const char *dir, bool re
 	struct modseq_state ms;
 	memset(&ul, 0, sizeof ul);
 	memset(&ms, 0, sizeof ms);
+	struct view_stamp stamp;
+	stamp_take(dir, &stamp);
 	if (modseq_sync(dir, &ul, &ms) < 0)
 		return -1;
 	struct mailbox_view *v = xcalloc(1, sizeof *v);
+	v->stamp = stamp;
 	v->highestmodseq = ms.highest;
 	snprintf(v->name, sizeof v->name, "%s", name);
 	snprintf(v->dir, sizeof v->dir, "%s", dir);
@@ -151,8 +231,20 @@ void view_sync(struct imap_session *s, bool allow_expunge)
 		s->logout = true;
 		return;
 	}
+	struct view_stamp stamp;
+	stamp_take(v->dir, &stamp);
+	if (stamp_same(&stamp, &v->stamp)) {
+		/* nothing changed on disk since the last sync: it would find
+		 * the view as it is, unless EXPUNGEs are waiting to be sent */
+		bool pending = false;
+		for (size_t i = 0; i < v->n && !pending; i++)
+			pending = v->m[i].expunged;
+		if (!pending || !allow_expunge)
+			return;
+	}
 	if (modseq_sync(v->dir, &ul, &ms) < 0)
 		return;
+	v->stamp = stamp;
 	if (ul.uidvalidity != v->uidvalidity) {
 		imap_untagged(s, "BYE Mailbox UIDVALIDITY changed; please reconnect");
 		s->logout = true;

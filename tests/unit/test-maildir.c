@@ -589,6 +589,72 @@ static void test_open_msg(void)
 	CHECK(maildir_open_msg(d, small, strlen(small) + 2, &in_new) == -1);
 }
 
+/* Open descriptors of this process. */
+static int count_fds(void)
+{
+	DIR *dp = opendir("/proc/self/fd");
+	int n = 0;
+	if (!dp)
+		return -1;
+	while (readdir(dp))
+		n++;
+	closedir(dp);
+	return n;
+}
+
+/* maildir_hold_dirs: new/ and cur/ opened once for many operations, the
+ * same answers as without (a stale name is followed, another maildir is
+ * not served from the held pair), all closed when released. */
+static void test_hold_dirs(void)
+{
+	const char *d = fresh("hold");
+	const char *other = fresh("hold-other");
+	char names[5][MAILDIR_NAME_MAX], n2[MAILDIR_NAME_MAX], oname[MAILDIR_NAME_MAX];
+	for (int i = 0; i < 5; i++)
+		CHECK(maildir_deliver(d, "held\r\n", 6, names[i], sizeof names[i]) == 0);
+	CHECK(maildir_deliver(other, "other\r\n", 7, oname, sizeof oname) == 0);
+	int base = count_fds();
+	maildir_hold_dirs(d);
+	CHECK(count_fds() == base); /* opened at the first use only */
+	CHECK(maildir_set_flags(d, names[0], true, MAILDIR_F_SEEN, 0, n2, sizeof n2) == 1);
+	int held = count_fds();
+	CHECK(held == base + 2);
+	for (int i = 1; i < 5; i++) {
+		char nn[MAILDIR_NAME_MAX];
+		CHECK(maildir_set_flags(d, names[i], true, MAILDIR_F_FLAGGED, 0, nn, sizeof nn) == 1);
+		snprintf(names[i], sizeof names[i], "%s", nn);
+	}
+	CHECK(count_fds() == held);
+	/* renamed behind our back: the stale name is followed */
+	char path1[MAILDIR_PATH_MAX], path2[MAILDIR_PATH_MAX], stale[MAILDIR_NAME_MAX];
+	snprintf(stale, sizeof stale, "%s", names[1]);
+	snprintf(path1, sizeof path1, "%s/cur/%s", d, names[1]);
+	snprintf(path2, sizeof path2, "%s/cur/%.*s:2,T", d, (int)maildir_base_len(names[1]), names[1]);
+	CHECK(rename(path1, path2) == 0);
+	bool in_new = false;
+	int fd = maildir_open_msg(d, stale, sizeof stale, &in_new);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(strcmp(stale, names[1]) != 0 && maildir_name_flags(stale, NULL) == MAILDIR_F_TRASHED);
+	/* a gone message is gone */
+	CHECK(maildir_remove(d, stale, false) == 1);
+	in_new = false;
+	CHECK(maildir_open_msg(d, stale, sizeof stale, &in_new) == -1 && errno == ENOENT);
+	/* another maildir is opened as before */
+	in_new = true;
+	fd = maildir_open_msg(other, oname, sizeof oname, &in_new);
+	CHECK(fd >= 0);
+	if (fd >= 0)
+		close(fd);
+	CHECK(count_fds() == held);
+	maildir_hold_dirs(NULL);
+	CHECK(count_fds() == base);
+	/* released: operations open and close as before */
+	CHECK(maildir_set_flags(d, names[2], false, 0, 0, NULL, 0) == 1);
+	CHECK(count_fds() == base);
+}
+
 /* A child keeps renaming one message through flag states (every 0.5 ms,
  * much faster than any client); the parent, always starting from the
  * message's first (long stale) name, must always find, open and re-flag it. */
@@ -1145,6 +1211,7 @@ int main(void)
 	RUN(test_set_flags);
 	RUN(test_remove);
 	RUN(test_open_msg);
+	RUN(test_hold_dirs);
 	RUN(test_concurrent_rename);
 	RUN(test_lock);
 	RUN(test_fsync_dir);
