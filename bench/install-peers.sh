@@ -6,14 +6,16 @@
 # was installed before is never touched. Also installs what building
 # Postern and the bench tools needs (compiler, -dev packages).
 set -eu
+# as root, nothing in front of the commands (an empty SUDO before -E would run
+# a command named -E); else sudo, keeping DEBIAN_FRONTEND
 SUDO=
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
+[ "$(id -u)" -eq 0 ] || SUDO="sudo -E"
 
 installed() { dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed'; }
 
 need=
 for p in postfix dovecot-imapd dovecot-pop3d systemd python3 gcc make pkg-config libc6-dev \
-	libsystemd-dev libssl-dev libcrypt-dev openssl; do
+	libssl-dev libcrypt-dev openssl; do
 	installed "$p" || need="$need $p"
 done
 [ -n "$need" ] || exit 0
@@ -35,9 +37,9 @@ cleanup() { [ "$made_policy" = no ] || $SUDO rm -f /usr/sbin/policy-rc.d; }
 trap cleanup EXIT INT TERM
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086
-$SUDO -E apt-get install -y -q --no-install-recommends $need || {
+$SUDO apt-get install -y -q --no-install-recommends $need || {
 	$SUDO apt-get update -q
-	$SUDO -E apt-get install -y -q --no-install-recommends $need
+	$SUDO apt-get install -y -q --no-install-recommends $need
 }
 
 systemd_up() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
