@@ -12,30 +12,11 @@
 #include "imap-envelope.h"
 #include "imap-quote.h"
 
-/* sb_addc without a call when there is room (the writers below add most
- * of their output an octet at a time) */
-static inline void addc_fast(struct strbuf *sb, char c)
-{
-	if (sb->len + 2 <= sb->cap) {
-		sb->s[sb->len++] = c;
-		sb->s[sb->len] = '\0';
-	} else {
-		sb_addc(sb, c);
-	}
-}
-#define sb_addc addc_fast
-
 /* " <n>" without printf */
 static void write_size(struct strbuf *out, size_t v)
 {
-	char tmp[24];
-	size_t n = sizeof tmp;
-	do {
-		tmp[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	tmp[--n] = ' ';
-	sb_add(out, tmp + n, sizeof tmp - n);
+	sb_addc(out, ' ');
+	sb_add_uint(out, v);
 }
 
 static void write_params(struct strbuf *out, const struct mime_param *params, size_t n,

@@ -11,19 +11,6 @@
 #include "rfc822-address.h"
 #include "rfc822.h"
 
-/* sb_addc without a call when there is room (the writers below add most
- * of their output an octet at a time) */
-static inline void addc_fast(struct strbuf *sb, char c)
-{
-	if (sb->len + 2 <= sb->cap) {
-		sb->s[sb->len++] = c;
-		sb->s[sb->len] = '\0';
-	} else {
-		sb_addc(sb, c);
-	}
-}
-#define sb_addc addc_fast
-
 enum env_field { ENV_DATE, ENV_SUBJECT, ENV_IN_REPLY_TO, ENV_MESSAGE_ID, ENV_NSTRINGS };
 enum env_addr { ENV_FROM, ENV_SENDER, ENV_REPLY_TO, ENV_TO, ENV_CC, ENV_BCC, ENV_NADDRS };
 

@@ -80,9 +80,20 @@ void sb_adds(struct strbuf *sb, const char *s)
 	sb_add(sb, s, strlen(s));
 }
 
-void sb_addc(struct strbuf *sb, char c)
+void sb_addc_slow(struct strbuf *sb, char c)
 {
 	sb_add(sb, &c, 1);
+}
+
+void sb_add_uint(struct strbuf *sb, unsigned long long v)
+{
+	char tmp[24];
+	size_t n = sizeof tmp;
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	sb_add(sb, tmp + n, sizeof tmp - n);
 }
 
 void sb_printf(struct strbuf *sb, const char *fmt, ...)

@@ -152,14 +152,8 @@ static void plan(struct fetch_req *r)
 /* PREFIX then the decimal V, without printf (once or more per message) */
 static void put_num(struct strbuf *out, const char *prefix, unsigned long long v)
 {
-	char tmp[24];
-	size_t n = sizeof tmp;
-	do {
-		tmp[--n] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
 	sb_adds(out, prefix);
-	sb_add(out, tmp + n, sizeof tmp - n);
+	sb_add_uint(out, v);
 }
 
 /* A literal may not hold NUL (RFC 3501 CHAR8): like Dovecot, send 0x80
